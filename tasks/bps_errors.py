@@ -70,8 +70,10 @@ def error_from_body(
             status_code=status_code,
         )
     status = str(body.get("status", "")).strip()
+    if not status and isinstance(body.get("error"), str):
+        status = "Error"  # the documentation's `{"error":"UserNotFound"}` shape (SPEC §6)
     if status and status.upper() != "OK":
-        message = str(body.get("message2") or body.get("message") or "").strip()
+        message = str(body.get("message2") or body.get("message") or body.get("error") or "").strip()
         shown = message or "(empty message)"
         kw = {"url": url, "status_code": status_code}
         m = _YEAR_LIMIT.search(message)

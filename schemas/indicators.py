@@ -39,7 +39,7 @@ REGION_CODE = Field(
     label_en="Region code",
     required=True,
     nullable=False,
-    regex=r"^(\d{2}|\d{4})$",
+    regex=r"^(?:\d{2}|\d{4})$",
 )
 REGION_NAME = Field(
     "region_name", "string", "Region name as in the BPS code list", label_id="Wilayah", label_en="Region",

@@ -1,0 +1,991 @@
+"""Read whatever companies sent for a month (CSV or XLSX) into typed rows with exact provenance.
+
+:func:`read_period` lists ``raw/submissions/<YYYY-MM>/``, records every file in the manifest and
+returns a :class:`ReadResult`:
+
+- ``rows``: one row per data row read, every :data:`SUBMISSION_FIELDS` column typed
+  (``str`` / ``Int64`` / ``Float64`` / ``datetime64[s]``, missing -> NA) plus ``source_file``,
+  ``source_sheet`` (NA for CSV), ``source_row`` (the row number a person sees, 1-based, header
+  rows included), ``file_sha256`` and ``file_order`` (manifest first-seen order). Rows with bad
+  cells stay here with those cells NA, so rows read = accepted + quarantined downstream.
+- ``cell_errors``: cells that hold something that is not a value of their type (text in a number,
+  an impossible date, a formula without a stored value), with a neutralised copy of the raw text.
+- ``file_errors``: files that could not be read (``severity`` "error", the file's status is
+  "unreadable") and notices about files that were read (``severity`` "warning": header only,
+  unknown columns, non-UTF-8 CSV, ...).
+- ``files``: one :class:`FileRecord` per file found.
+
+Text values are stored as received and never evaluated. Anything echoed back to a person in a
+CSV/XLSX must go through :func:`neutralise` (formula injection). Raw files are only read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import itertools
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schemas.submission import (
+    PROVENANCE_FIELDS,
+    SUBMISSION_FIELDS,
+    empty_rows_frame,
+    header_lookup,
+    normalise_header,
+    pandas_dtype,
+)
+from tasks.numbers import Parsed, parse_dates, parse_numbers, parse_periods
+from tasks.storage import Storage
+from tasks.submission_manifest import register_files
+
+SUBMISSIONS_DIR = "raw/submissions"
+HEADER_SCAN_ROWS = 30
+MIN_HEADER_MATCHES = 3
+# A compressed member this many times smaller than its content is not a spreadsheet a person made.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_MIN_BYTES = 10_000_000
+SNIFF_BYTES = 65_536
+IGNORED_SHEETS = {"petunjuk", "instruksi", "panduan", "instructions", "instruction", "readme", "keterangan"}
+_CSV_EXT = {".csv", ".txt"}
+_XLSX_EXT = {".xlsx", ".xlsm"}
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+FIELDS = {f.name: f for f in SUBMISSION_FIELDS}
+ROW_COLUMNS = [f.name for f in SUBMISSION_FIELDS + PROVENANCE_FIELDS]
+CELL_ERROR_COLUMNS = [
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "column",
+    "value",
+    "reason_code",
+    "reason_id",
+    "reason_en",
+]
+FILE_ERROR_COLUMNS = ["source_file", "reason_code", "reason_id", "reason_en", "severity"]
+
+
+@dataclass
+class FileRecord:
+    """One per file found in the period folder."""
+
+    file: str  # name relative to the period folder
+    sha256: str
+    size_bytes: int
+    first_seen_order: int
+    first_seen_at: str
+    format: str  # "csv" | "xlsx" | "unknown"
+    status: str  # "read" | "unreadable"
+    rows_read: int
+
+
+@dataclass
+class ReadResult:
+    rows: pd.DataFrame
+    cell_errors: pd.DataFrame
+    file_errors: pd.DataFrame
+    files: list[FileRecord] = field(default_factory=list)
+
+
+class FileRejected(Exception):
+    """A file (or all of it) cannot be read; carries the reason for the person who sent it."""
+
+    def __init__(self, code: str, reason_id: str, reason_en: str) -> None:
+        super().__init__(reason_en)
+        self.code, self.reason_id, self.reason_en = code, reason_id, reason_en
+
+
+# --- formula injection -------------------------------------------------------------------------------
+def neutralise(text: pd.Series | str | None) -> Any:
+    """Prefix text a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a single quote.
+
+    Use it on every text cell the project writes into a CSV or XLSX a person opens.
+    """
+    if text is None:
+        return None
+    if isinstance(text, pd.Series):
+        s = text.astype("str")
+        risky = s.str.lstrip(" ").str.startswith(_FORMULA_PREFIXES).fillna(False).astype(bool)
+        return s.mask(risky, "'" + s)
+    s = str(text)
+    return "'" + s if s.lstrip(" ").startswith(_FORMULA_PREFIXES) else s
+
+
+# --- messages ----------------------------------------------------------------------------------------
+def _where(file: str, sheet: str | None) -> str:
+    return f"berkas '{file}'" + (f" (lembar '{sheet}')" if sheet else "")
+
+
+def _where_en(file: str, sheet: str | None) -> str:
+    return f"file '{file}'" + (f" (sheet '{sheet}')" if sheet else "")
+
+
+def _label(name: str) -> str:
+    return FIELDS[name].label_id or name
+
+
+_CELL_REASONS: dict[str, tuple[str, str]] = {
+    "not_a_number": (
+        "bukan angka. Tulis angka saja, mis. 2500000 atau 2.500.000 (tanpa teks); kosongkan jika tidak ada",
+        "is not a number. Write digits only, e.g. 2500000 or 2.500.000; leave empty if none",
+    ),
+    "ambiguous_number": (
+        "ambigu: bisa berarti desimal (koma) atau ribuan. Tulis tanpa pemisah ribuan, mis. 12345, "
+        "dan pakai koma hanya untuk desimal",
+        "is ambiguous (decimal comma or thousands separator). Write it without thousands separators",
+    ),
+    "out_of_range": (
+        "terlalu besar untuk disimpan. Periksa jumlah digitnya (nilai dalam rupiah penuh)",
+        "is too large to store. Check the number of digits (whole rupiah)",
+    ),
+    "not_a_date": (
+        "bukan tanggal yang sah. Tulis seperti 03/09/2025 (hari/bulan/tahun) atau 2025-09-03",
+        "is not a valid date. Write it as 03/09/2025 (day/month/year) or 2025-09-03",
+    ),
+    "not_a_period": (
+        "bukan periode yang sah. Tulis seperti 2025-08 atau Agustus 2025",
+        "is not a valid period. Write it as 2025-08 or August 2025",
+    ),
+    "formula_without_value": (
+        "berisi rumus tanpa nilai tersimpan — buka dan simpan ulang di Excel (atau ganti rumus dengan nilainya)",
+        "holds a formula without a stored value — open and save the file again in Excel",
+    ),
+}
+
+
+def _file_error(file: str, code: str, reason_id: str, reason_en: str, severity: str = "error") -> dict:
+    return {
+        "source_file": file,
+        "reason_code": code,
+        "reason_id": reason_id,
+        "reason_en": reason_en,
+        "severity": severity,
+    }
+
+
+def _rejected(code: str, file: str, sheet: str | None = None, **kw: Any) -> FileRejected:
+    w, we = _where(file, sheet), _where_en(file, sheet)
+    texts: dict[str, tuple[str, str]] = {
+        "empty_file": (
+            f"{w.capitalize()} kosong (0 byte). Kirim ulang berkas yang berisi data.",
+            f"{we.capitalize()} is empty (0 bytes). Send the file again with data.",
+        ),
+        "not_text": (
+            f"{w.capitalize()} bukan berkas teks CSV (isinya data biner). Simpan dari Excel sebagai "
+            "'CSV UTF-8' atau kirim berkas .xlsx.",
+            f"{we.capitalize()} is not a CSV text file (binary content). Save it from Excel as "
+            "'CSV UTF-8' or send the .xlsx.",
+        ),
+        "not_xlsx": (
+            f"{w.capitalize()} bernama .xlsx tetapi isinya bukan buku kerja Excel. Buka di Excel lalu "
+            "'Simpan Sebagai' Buku Kerja Excel (.xlsx), atau kirim CSV.",
+            f"{we.capitalize()} is named .xlsx but is not an Excel workbook. Save it as .xlsx or CSV.",
+        ),
+        "corrupt_xlsx": (
+            f"{w.capitalize()} rusak atau tidak lengkap (mungkin terpotong saat dikirim). Kirim ulang "
+            "berkasnya.",
+            f"{we.capitalize()} is damaged or incomplete (maybe truncated in transfer). Send it again.",
+        ),
+        "encrypted_xlsx": (
+            f"{w.capitalize()} dilindungi kata sandi sehingga tidak dapat dibaca. Hapus kata sandinya "
+            "(File > Info > Proteksi Buku Kerja) lalu kirim ulang.",
+            f"{we.capitalize()} is password-protected and cannot be read. Remove the password and "
+            "send it again.",
+        ),
+        "xls_old_format": (
+            f"{w.capitalize()} memakai format Excel lama (.xls). Simpan ulang sebagai .xlsx atau CSV "
+            "lalu kirim ulang.",
+            f"{we.capitalize()} uses the old Excel format (.xls). Save it as .xlsx or CSV and send it again.",
+        ),
+        "zip_bomb": (
+            f"{w.capitalize()} ditolak: isinya setelah dibuka ({kw.get('mb', '?')} MB) terlalu besar "
+            "atau terlalu padat untuk sebuah isian. Kirim berkas yang hanya berisi lembar isian.",
+            f"{we.capitalize()} rejected: its uncompressed content ({kw.get('mb', '?')} MB) is too large "
+            "or too compressed for a submission.",
+        ),
+        "unknown_extension": (
+            f"{w.capitalize()} berjenis '{kw.get('ext', '')}' yang tidak didukung. Kirim berkas .xlsx "
+            "atau .csv.",
+            f"{we.capitalize()} has an unsupported type '{kw.get('ext', '')}'. Send .xlsx or .csv.",
+        ),
+        "no_header": (
+            f"Baris judul kolom tidak ditemukan di {w} ({HEADER_SCAN_ROWS} baris pertama). Gunakan "
+            "templat resmi dengan judul kolom seperti 'NIB', 'Kode KBLI', 'Penjualan Bersih'.",
+            f"No header row found in {we} (first {HEADER_SCAN_ROWS} rows). Use the official template "
+            "headers such as 'NIB', 'Kode KBLI', 'Penjualan Bersih'.",
+        ),
+        "missing_columns": (
+            f"Kolom wajib tidak ada di {w}: {kw.get('labels_id', '')}. Tambahkan kolom tersebut sesuai "
+            "templat lalu kirim ulang.",
+            f"Required columns missing in {we}: {kw.get('labels_en', '')}. Add them as in the template "
+            "and send it again.",
+        ),
+        "bad_structure": (
+            f"Struktur {w} rusak: {kw.get('detail_id', '')}. Periksa tanda pemisah dan tanda kutip, "
+            "atau kirim sebagai .xlsx.",
+            f"Broken structure in {we}: {kw.get('detail', '')}. Check separators and quotes, or send .xlsx.",
+        ),
+        "read_failed": (
+            f"{w.capitalize()} tidak dapat dibaca ({kw.get('detail', '')}). Simpan ulang sebagai .xlsx "
+            "atau CSV lalu kirim ulang.",
+            f"{we.capitalize()} could not be read ({kw.get('detail', '')}). Save it as .xlsx or CSV again.",
+        ),
+    }
+    rid, ren = texts[code]
+    return FileRejected(code, rid, ren)
+
+
+# --- header matching -----------------------------------------------------------------------------------
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+
+def match_header(text: object) -> str | None:
+    """The field a header cell names (full text, then without/only its bracketed part), else None."""
+    if text is None:
+        return None
+    raw = str(text).strip()
+    if not raw:
+        return None
+    lookup = header_lookup()
+    candidates = [raw, _PARENS.sub(" ", raw)] + [m.strip("()[]") for m in _PARENS.findall(raw)]
+    for c in candidates:
+        key = normalise_header(c)
+        if key in lookup:
+            return lookup[key]
+    return None
+
+
+def _header_score(cells: list[object]) -> int:
+    return len({f for f in (match_header(c) for c in cells) if f})
+
+
+def _suggest(header: str) -> str | None:
+    key = normalise_header(_PARENS.sub(" ", header))
+    labels = {normalise_header(f.label_id): f.label_id for f in SUBMISSION_FIELDS}
+    best = difflib.get_close_matches(key, list(labels), n=1, cutoff=0.75)
+    if best:
+        return labels[best[0]]
+    alias = difflib.get_close_matches(key, list(header_lookup()), n=1, cutoff=0.8)
+    return _label(header_lookup()[alias[0]]) if alias else None
+
+
+@dataclass
+class _Layout:
+    header_row: int  # 1-based row number of the header
+    columns: dict[int, str]  # position -> field name
+    warnings: list[dict]
+
+
+def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) -> _Layout:
+    """Map header cells to fields; warn about unknown/duplicate columns; reject missing required ones."""
+    columns: dict[int, str] = {}
+    warnings: list[dict] = []
+    w, we = _where(file, sheet), _where_en(file, sheet)
+    for pos, cell in enumerate(cells):
+        if cell is None or not str(cell).strip():
+            continue
+        name = match_header(cell)
+        shown = str(cell).strip()[:80]
+        shown_safe = neutralise(shown)
+        if name is None:
+            hint = _suggest(shown)
+            tail_id = (
+                f" — maksud Anda '{hint}'?" if hint else ". Hapus kolom itu atau pakai judul dari templat."
+            )
+            tail_en = f" — did you mean '{hint}'?" if hint else ". Remove it or use a template header."
+            warnings.append(
+                _file_error(
+                    file,
+                    "unknown_column",
+                    f"Kolom '{shown_safe}' di {w} tidak dikenal dan diabaikan{tail_id}",
+                    f"Column '{shown_safe}' in {we} is not recognised and was ignored{tail_en}",
+                    "warning",
+                )
+            )
+        elif name in columns.values():
+            warnings.append(
+                _file_error(
+                    file,
+                    "duplicate_column",
+                    f"Kolom '{_label(name)}' muncul lebih dari sekali di {w}; hanya kolom pertama yang "
+                    f"dibaca ('{shown_safe}' diabaikan). Hapus kolom rangkap.",
+                    f"Column '{FIELDS[name].label_en}' appears more than once in {we}; only the first is read.",
+                    "warning",
+                )
+            )
+        else:
+            columns[pos] = name
+    missing = [f for f in SUBMISSION_FIELDS if f.required and f.name not in columns.values()]
+    if missing:
+        raise _rejected(
+            "missing_columns",
+            file,
+            sheet,
+            labels_id=", ".join(f"'{f.label_id}'" for f in missing),
+            labels_en=", ".join(f"'{f.label_en}'" for f in missing),
+        )
+    return _Layout(header_row, columns, warnings)
+
+
+def _best_header(rows: list[list[object]]) -> tuple[int, int]:
+    """(index, score) of the row in ``rows`` that names the most fields."""
+    best, best_score = -1, 0
+    for i, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = _header_score(cells)
+        if score > best_score:
+            best, best_score = i, score
+    return best, best_score
+
+
+# --- typing raw rows ----------------------------------------------------------------------------------
+class _FormulaWithoutValue:
+    """Stands in a raw XLSX cell whose formula has no stored value (openpyxl data_only gives None)."""
+
+    def __repr__(self) -> str:
+        return "<rumus tanpa nilai>"
+
+
+FORMULA_NO_VALUE = _FormulaWithoutValue()
+
+
+def _is_num_cell(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _text_field(raw: pd.Series, name: str) -> pd.Series:
+    """Stripped text; Excel numbers lose no digits ("6471", not "6471.0") and codes regain the
+    leading zeros Excel drops (KBLI "01111" typed as 1111)."""
+    if raw.dtype == "object":
+        is_num = raw.map(_is_num_cell).astype(bool)
+        if is_num.any():
+            nums = pd.to_numeric(raw[is_num], errors="coerce")
+            whole = nums.notna() & (nums % 1 == 0) & (nums.abs() < 1e17)
+            as_text = nums.astype("object").map(repr)
+            as_text[whole] = nums[whole].astype("int64").astype("str")
+            width = {"nib": 13, "kbli_code": 5}.get(name)
+            if width:
+                as_text[whole] = as_text[whole].str.zfill(width)
+            raw = raw.copy()
+            raw[is_num] = as_text
+        raw = raw.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    s = raw.astype("str").str.strip()
+    return s.mask(s == "")
+
+
+def _parse_field(raw: pd.Series, name: str) -> Parsed | None:
+    f = FIELDS[name]
+    if name == "period":
+        return parse_periods(raw)
+    if f.dtype == "date":
+        return parse_dates(raw)
+    if f.dtype == "int64":
+        return parse_numbers(raw, integer=True)
+    if f.dtype == "float64":
+        return parse_numbers(raw, integer=False)
+    return None
+
+
+def _raw_text(raw: pd.Series) -> pd.Series:
+    if raw.dtype != "object":
+        return raw.astype("str").fillna("")
+    return raw.map(
+        lambda v: (
+            "" if v is None or v is FORMULA_NO_VALUE or (isinstance(v, float) and np.isnan(v)) else str(v)
+        )
+    )
+
+
+def _type_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Type a block of raw rows (field-name columns plus provenance) and list its bad cells.
+
+    Blocks from many small files are typed together: each pandas call costs the same for one row
+    or a hundred thousand, so typing per file would dominate a folder of one-row submissions.
+    """
+    raw = raw.reset_index(drop=True)
+    idx = raw.index
+    out: dict[str, pd.Series] = {}
+    errors: list[pd.DataFrame] = []
+    files = raw["source_file"].astype("str")
+    sheets = raw["source_sheet"].astype("str")
+    rows_txt = raw["source_row"].astype("int64").astype("str")
+    where_id = "berkas '" + files + "'" + (" (lembar '" + sheets + "')").fillna("")
+    where_en = "file '" + files + "'" + (" (sheet '" + sheets + "')").fillna("")
+    for f in SUBMISSION_FIELDS:
+        if f.name not in raw.columns:
+            out[f.name] = pd.Series(pd.NA, index=idx).astype(pandas_dtype(f))
+            continue
+        col = raw[f.name]
+        formula = pd.Series(False, index=idx)
+        if col.dtype == "object":
+            formula = col.map(lambda v: v is FORMULA_NO_VALUE).astype(bool)
+            if formula.any():
+                col = col.mask(formula, None)
+        parsed = _parse_field(col, f.name)
+        if parsed is None:
+            out[f.name] = _text_field(col, f.name)
+            bad = pd.Series(False, index=idx)
+            reason = pd.Series(pd.NA, index=idx, dtype="str")
+        else:
+            out[f.name] = parsed.values.astype(pandas_dtype(f))
+            bad, reason = parsed.bad, parsed.reason
+        if formula.any():
+            bad = bad | formula
+            reason = reason.mask(formula, "formula_without_value")
+        if not bad.any():
+            continue
+        codes = reason[bad]
+        values = neutralise(_raw_text(col[bad]).str.slice(0, 200).astype("str"))
+        values = values.mask(formula[bad], "")
+        shown = values.str.slice(0, 60)
+        r_id = codes.map(lambda c: _CELL_REASONS[c][0])
+        r_en = codes.map(lambda c: _CELL_REASONS[c][1])
+        errors.append(
+            pd.DataFrame(
+                {
+                    "source_file": files[bad],
+                    "source_sheet": sheets[bad],
+                    "source_row": raw.loc[bad, "source_row"].astype("int64"),
+                    "column": f.name,
+                    "value": values,
+                    "reason_code": codes,
+                    "reason_id": "Baris "
+                    + rows_txt[bad]
+                    + f", kolom '{_label(f.name)}' di "
+                    + where_id[bad]
+                    + ": '"
+                    + shown
+                    + "' "
+                    + r_id
+                    + ".",
+                    "reason_en": "Row "
+                    + rows_txt[bad]
+                    + f", column '{f.label_en}' in "
+                    + where_en[bad]
+                    + ": '"
+                    + shown
+                    + "' "
+                    + r_en
+                    + ".",
+                }
+            )
+        )
+    typed = pd.DataFrame(out, index=idx)
+    for p in PROVENANCE_FIELDS:
+        typed[p.name] = raw[p.name].astype("int64" if p.dtype == "int64" else "str").to_numpy()
+    return typed, (pd.concat(errors, ignore_index=True) if errors else None)
+
+
+def _blank_rows(block: pd.DataFrame, columns: list) -> pd.Series:
+    """Rows with nothing in any mapped column (trailing blank lines, spacer rows)."""
+    sub = block[[c for c in columns if c in block.columns]]
+    if sub.shape[1] == 0:
+        return pd.Series(True, index=block.index)
+    empty = sub.isna() | sub.apply(lambda s: s.astype("str").str.strip().eq("").fillna(False).astype(bool))
+    return empty.all(axis=1)
+
+
+def _raw_block(
+    cells: pd.DataFrame, layout: _Layout, source_rows: pd.Series, sheet: str | None
+) -> pd.DataFrame:
+    """Raw cells renamed to field names, blank rows dropped, with row number and sheet."""
+    keep = ~_blank_rows(cells, list(layout.columns))
+    block = cells.loc[keep, list(layout.columns)].rename(columns=layout.columns)
+    block["source_row"] = source_rows.to_numpy()[keep.to_numpy()]
+    block["source_sheet"] = sheet
+    return block.reset_index(drop=True)
+
+
+# --- file probing ---------------------------------------------------------------------------------------
+@dataclass
+class _Probe:
+    sha256: str
+    size: int
+    head: bytes
+    utf8_ok: bool
+
+
+def _probe(storage: Storage, rel: str, decode_utf8: bool) -> _Probe:
+    """Hash the file in blocks; for CSVs also check that all of it decodes as UTF-8."""
+    h = hashlib.sha256()
+    size = 0
+    head = b""
+    dec = codecs.getincrementaldecoder("utf-8")("strict") if decode_utf8 else None
+    utf8_ok = decode_utf8
+    with storage.open(rel, "rb") as fh:
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            if len(head) < SNIFF_BYTES:
+                head += block[: SNIFF_BYTES - len(head)]
+            h.update(block)
+            size += len(block)
+            if dec is not None and utf8_ok:
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+        if dec is not None and utf8_ok:
+            try:
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_ok = False
+    return _Probe(h.hexdigest(), size, head, utf8_ok)
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return ctrl > max(2, len(head) // 100)
+
+
+def _cfb_is_encrypted(storage: Storage, rel: str) -> bool:
+    """An OLE2/CFB file holding an EncryptionInfo stream is a password-protected OOXML workbook."""
+    marker = "EncryptionInfo".encode("utf-16-le")
+    with storage.open(rel, "rb") as fh:
+        data = fh.read(4 << 20)
+    return marker in data
+
+
+# --- CSV ----------------------------------------------------------------------------------------------
+def _csv_header(text_head: str) -> tuple[str, int, list[str]]:
+    """(delimiter, header line index, header cells) chosen by the best header match."""
+    lines = text_head.splitlines()[:HEADER_SCAN_ROWS]
+    best = (",", -1, [], 0)
+    for delim in (";", ",", "\t", "|"):
+        rows = list(csv.reader(lines, delimiter=delim))
+        i, score = _best_header(rows)
+        if score > best[3]:
+            best = (delim, i, rows[i], score)
+    return best[0], best[1], best[2]
+
+
+def _read_csv(
+    storage: Storage, rel: str, file: str, probe: _Probe, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
+    if _looks_binary(probe.head):
+        raise _rejected("not_text", file)
+    encoding = "utf-8-sig" if probe.utf8_ok else "cp1252"
+    notices: list[dict] = []
+    if not probe.utf8_ok:
+        notices.append(
+            _file_error(
+                file,
+                "encoding_cp1252",
+                f"Berkas '{file}' tidak memakai pengodean UTF-8; dibaca sebagai Windows-1252. Periksa "
+                "huruf khusus pada nama perusahaan; lain kali simpan sebagai 'CSV UTF-8'.",
+                f"File '{file}' is not UTF-8; read as Windows-1252. Check special characters; save as "
+                "'CSV UTF-8' next time.",
+                "warning",
+            )
+        )
+    # The sniffed head may end inside a multi-byte character; "replace" keeps the header intact.
+    head_text = probe.head.decode(encoding, errors="replace")
+    delim, h, cells = _csv_header(head_text)
+    if h < 0 or _header_score(cells) < MIN_HEADER_MATCHES:
+        raise _rejected("no_header", file)
+    layout = _layout(file, None, h + 1, cells)
+    notices.extend(layout.warnings)
+    ncols = len(cells)
+    first_data_row = h + 2
+    rows_seen = 0
+    with storage.open(rel, "rb") as fh:
+        try:
+            reader = pd.read_csv(
+                fh,
+                sep=delim,
+                header=None,
+                names=list(range(ncols)),
+                index_col=False,
+                skiprows=h + 1,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding=encoding,
+                encoding_errors="strict" if probe.utf8_ok else "replace",
+                usecols=sorted(layout.columns),
+                chunksize=chunk_rows,
+                engine="c",
+                quotechar='"',
+            )
+            first = True
+            for chunk in reader:
+                source_rows = pd.Series(np.arange(len(chunk), dtype="int64") + first_data_row + rows_seen)
+                rows_seen += len(chunk)
+                chunk = chunk.reset_index(drop=True).astype("str")
+                yield _raw_block(chunk, layout, source_rows, None), (notices if first else [])
+                first = False
+            if first:
+                yield pd.DataFrame(), notices
+        except pd.errors.ParserError as exc:
+            detail = str(exc).strip().splitlines()[-1][:200]
+            raise _rejected(
+                "bad_structure",
+                file,
+                detail_id=f"jumlah kolom tidak sama di setiap baris ({detail})",
+                detail=detail,
+            ) from exc
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+def _check_zip(path: Any, file: str, max_uncompressed_bytes: int) -> None:
+    """Reject non-workbooks, damaged archives and zip bombs before openpyxl opens anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise _rejected("corrupt_xlsx", file) from exc
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        raise _rejected("not_xlsx", file)
+    total = sum(i.file_size for i in infos)
+    worst = max(
+        (i.file_size / max(i.compress_size, 1) for i in infos if i.file_size >= RATIO_CHECK_MIN_BYTES),
+        default=0.0,
+    )
+    if total > max_uncompressed_bytes or worst > MAX_COMPRESSION_RATIO:
+        raise _rejected("zip_bomb", file, mb=f"{total / 1e6:,.0f}".replace(",", "."))
+
+
+def _sheets_with_formulas(path: Any) -> bool:
+    """Whether any worksheet XML holds a <f> element (scanned in blocks, never loaded whole)."""
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            tail = b""
+            with zf.open(info) as fh:
+                while True:
+                    block = fh.read(1 << 20)
+                    if not block:
+                        break
+                    data = tail + block
+                    if re.search(rb"<(?:\w+:)?f[ >/]", data):
+                        return True
+                    tail = data[-16:]
+    return False
+
+
+def _formula_cells(path: Any, sheet: str, data_rows: Iterator[tuple]) -> set[tuple[int, int]]:
+    """(row, column) of formula cells whose cached value is missing, 1-based."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[sheet]
+        out: set[tuple[int, int]] = set()
+        for r, (frow, vrow) in enumerate(zip(ws.iter_rows(values_only=True), data_rows, strict=False), 1):
+            for c, fv in enumerate(frow, 1):
+                if isinstance(fv, str) and fv.startswith("=") and (c > len(vrow) or vrow[c - 1] is None):
+                    out.add((r, c))
+        return out
+    finally:
+        wb.close()
+
+
+def _read_xlsx(
+    storage: Storage, rel: str, file: str, max_uncompressed_bytes: int, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
+    from openpyxl import load_workbook
+
+    with storage.local_copy(rel) as path:
+        _check_zip(path, file, max_uncompressed_bytes)
+        has_formulas = _sheets_with_formulas(path)
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for damaged parts
+            raise _rejected("corrupt_xlsx", file) from exc
+        notices: list[dict] = []
+        read_any = False
+        rejected: list[FileRejected] = []
+        try:
+            for ws in wb.worksheets:
+                sheet = ws.title
+                if normalise_header(sheet) in IGNORED_SHEETS:
+                    continue
+                rows_iter = ws.iter_rows(values_only=True)
+                head: list[list[object]] = []
+                for row in rows_iter:
+                    head.append(list(row))
+                    if len(head) >= HEADER_SCAN_ROWS:
+                        break
+                h, score = _best_header(head)
+                if score < MIN_HEADER_MATCHES:
+                    continue
+                try:
+                    layout = _layout(file, sheet, h + 1, head[h])
+                except FileRejected as rej:
+                    rejected.append(rej)
+                    continue
+                notices.extend(layout.warnings)
+                formula_cells: set[tuple[int, int]] = set()
+                if has_formulas:
+                    vals = load_workbook(path, read_only=True, data_only=True)
+                    try:
+                        formula_cells = _formula_cells(path, sheet, vals[sheet].iter_rows(values_only=True))
+                    finally:
+                        vals.close()
+                read_any = True
+                width = max(layout.columns) + 1
+
+                def blocks(
+                    head: list[list[object]] = head,
+                    h: int = h,
+                    rows_iter: Iterator = rows_iter,
+                    width: int = width,
+                    formula_cells: set[tuple[int, int]] = formula_cells,
+                ) -> Iterator[tuple[list[list[object]], list[int]]]:
+                    buf: list[list[object]] = []
+                    nums: list[int] = []
+                    row_no = h + 1
+                    for row in itertools.chain(head[h + 1 :], rows_iter):
+                        row_no += 1
+                        cells = (list(row) + [None] * width)[:width]
+                        if formula_cells:
+                            for r, c in formula_cells:
+                                if r == row_no and c <= width:
+                                    cells[c - 1] = FORMULA_NO_VALUE
+                        buf.append(cells)
+                        nums.append(row_no)
+                        if len(buf) >= chunk_rows:
+                            yield buf, nums
+                            buf, nums = [], []
+                    if buf:
+                        yield buf, nums
+
+                for buf, nums in blocks():
+                    cells = pd.DataFrame(buf, columns=list(range(width)), dtype="object")
+                    yield _raw_block(cells, layout, pd.Series(nums, dtype="int64"), sheet), notices
+                    notices = []
+        finally:
+            wb.close()
+        if not read_any:
+            if rejected:
+                raise rejected[0]
+            raise _rejected("no_header", file)
+        if notices:
+            yield pd.DataFrame(), notices
+
+
+# --- the period --------------------------------------------------------------------------------------
+def _format_of(name: str, head: bytes) -> str:
+    ext = posixpath.splitext(name)[1].lower()
+    if ext in _CSV_EXT:
+        return "csv"
+    if ext in _XLSX_EXT or ext == ".xls":
+        return "xlsx" if head.startswith(_ZIP_MAGIC) else "unknown"
+    return "unknown"
+
+
+def _read_one(
+    storage: Storage, rel: str, name: str, probe: _Probe, max_uncompressed_bytes: int, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
+    ext = posixpath.splitext(name)[1].lower()
+    if probe.size == 0:
+        raise _rejected("empty_file", name)
+    if ext in _CSV_EXT:
+        if probe.head.startswith(_CFB_MAGIC) or probe.head.startswith(_ZIP_MAGIC):
+            raise _rejected("not_text", name)
+        yield from _read_csv(storage, rel, name, probe, chunk_rows)
+        return
+    if ext in _XLSX_EXT or ext == ".xls":
+        if probe.head.startswith(_CFB_MAGIC):
+            raise _rejected("encrypted_xlsx" if _cfb_is_encrypted(storage, rel) else "xls_old_format", name)
+        if not probe.head.startswith(_ZIP_MAGIC):
+            if ext == ".xls":
+                raise _rejected("xls_old_format", name)
+            raise _rejected("not_xlsx", name)
+        yield from _read_xlsx(storage, rel, name, max_uncompressed_bytes, chunk_rows)
+        return
+    raise _rejected("unknown_extension", name, ext=ext or "(tanpa ekstensi)")
+
+
+def _concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_rows_frame()
+    rows = pd.concat(frames, ignore_index=True)
+    for f in SUBMISSION_FIELDS + PROVENANCE_FIELDS:
+        rows[f.name] = rows[f.name].astype(pandas_dtype(f) if f.dtype != "int64" or f.nullable else "int64")
+    return rows[ROW_COLUMNS]
+
+
+class _Typer:
+    """Collects raw blocks and types them in batches of about ``chunk_rows`` rows.
+
+    CSV blocks (all text) and XLSX blocks (Python objects) are batched apart so the big CSV path
+    stays on vectorised string operations.
+    """
+
+    def __init__(self, chunk_rows: int) -> None:
+        self.chunk_rows = chunk_rows
+        self.pending: dict[bool, list[pd.DataFrame]] = {True: [], False: []}
+        self.typed: list[pd.DataFrame] = []
+        self.errors: list[pd.DataFrame] = []
+
+    def type_now(self, blocks: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+        blocks = [b for b in blocks if len(b)]
+        if not blocks:
+            return [], []
+        typed, errors = _type_rows(pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0])
+        return [typed], ([errors] if errors is not None else [])
+
+    def add(self, blocks: list[pd.DataFrame]) -> None:
+        for b in blocks:
+            text = all(b[c].dtype != "object" for c in b.columns if c in FIELDS)
+            self.pending[text].append(b)
+        for text, blocks_ in self.pending.items():
+            if sum(len(b) for b in blocks_) >= self.chunk_rows:
+                self.flush(text)
+
+    def add_typed(self, typed: list[pd.DataFrame], errors: list[pd.DataFrame]) -> None:
+        self.typed.extend(typed)
+        self.errors.extend(errors)
+
+    def flush(self, text: bool | None = None) -> None:
+        for key in (True, False) if text is None else (text,):
+            typed, errors = self.type_now(self.pending[key])
+            self.pending[key] = []
+            self.add_typed(typed, errors)
+
+
+def read_period(
+    storage: Storage,
+    period: str,
+    *,
+    max_uncompressed_bytes: int = 200_000_000,
+    chunk_rows: int = 100_000,
+    now: datetime | None = None,
+) -> ReadResult:
+    """Read every file in ``raw/submissions/<period>/``; one bad file never stops the others.
+
+    Files are read in manifest order (first seen first). Memory stays bounded by ``chunk_rows``
+    raw rows per file plus the typed result.
+    """
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise ValueError(f"period must be YYYY-MM, got {period!r}")
+    folder = f"{SUBMISSIONS_DIR}/{period}"
+    # Names come from the listing and are used only as data, never joined with anything a file says.
+    names = [
+        n for n in storage.listdir(folder) if not n.startswith(".") and not storage.isdir(f"{folder}/{n}")
+    ]
+    probes: dict[str, _Probe] = {}
+    for name in names:
+        is_csv = posixpath.splitext(name)[1].lower() in _CSV_EXT
+        probes[name] = _probe(storage, f"{folder}/{name}", decode_utf8=is_csv)
+    manifest = register_files(storage, period, [(n, p.sha256, p.size) for n, p in probes.items()], now=now)
+    order = sorted(names, key=lambda n: manifest[(n, probes[n].sha256)].first_seen_order)
+
+    typer = _Typer(chunk_rows)
+    file_errors: list[dict] = []
+    files: list[FileRecord] = []
+    for name in order:
+        probe = probes[name]
+        entry = manifest[(name, probe.sha256)]
+        pending: list[pd.DataFrame] = []
+        typed: list[pd.DataFrame] = []
+        cell_errors: list[pd.DataFrame] = []
+        notes: list[dict] = []
+        status, rows_read = "read", 0
+        try:
+            for block, block_notes in _read_one(
+                storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows
+            ):
+                notes.extend(block_notes)
+                if not len(block):
+                    continue
+                block["source_file"] = name
+                block["file_sha256"] = probe.sha256
+                block["file_order"] = np.int64(entry.first_seen_order)
+                rows_read += len(block)
+                pending.append(block)
+                # A big file is typed as it streams; its raw text is never held whole.
+                if sum(len(b) for b in pending) >= chunk_rows:
+                    t, e = typer.type_now(pending)
+                    typed.extend(t)
+                    cell_errors.extend(e)
+                    pending = []
+        except FileRejected as rej:
+            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
+        except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
+            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+            rej = _rejected("read_failed", name, detail=type(exc).__name__)
+            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
+        typer.add_typed(typed, cell_errors)
+        typer.add(pending)
+        if status == "read" and rows_read == 0:
+            notes.append(
+                _file_error(
+                    name,
+                    "header_only",
+                    f"Berkas '{name}' hanya berisi judul kolom tanpa baris data. Isi data perusahaan di "
+                    "bawah judul kolom lalu kirim ulang.",
+                    f"File '{name}' has a header but no data rows. Fill in the rows and send it again.",
+                    "warning",
+                )
+            )
+        file_errors.extend(notes)
+        files.append(
+            FileRecord(
+                file=name,
+                sha256=probe.sha256,
+                size_bytes=probe.size,
+                first_seen_order=entry.first_seen_order,
+                first_seen_at=entry.first_seen_at,
+                format=_format_of(name, probe.head),
+                status=status,
+                rows_read=rows_read,
+            )
+        )
+    typer.flush()
+    rows = _concat_rows(typer.typed)
+    # Reading order: manifest order, then sheets and rows as they appear in each file.
+    rows = rows.sort_values("file_order", kind="stable", ignore_index=True)
+    cells = [c for c in typer.errors if len(c)]
+    cell_errors_df = (
+        pd.concat(cells, ignore_index=True)
+        if cells
+        else pd.DataFrame({c: pd.Series([], dtype="str") for c in CELL_ERROR_COLUMNS})
+    )
+    cell_errors_df["source_row"] = cell_errors_df["source_row"].astype("int64")
+    for c in CELL_ERROR_COLUMNS:
+        if c != "source_row":
+            cell_errors_df[c] = cell_errors_df[c].astype("str")
+    ferr = pd.DataFrame(file_errors, columns=FILE_ERROR_COLUMNS).astype("str")
+    return ReadResult(rows, cell_errors_df[CELL_ERROR_COLUMNS], ferr, files)
+
+
+def read_bytes_as_period(files: dict[str, bytes], period: str = "2025-08") -> ReadResult:
+    """Read in-memory files as if they were a period folder (for tests and previews)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        storage = Storage(d)
+        for name, data in files.items():
+            storage.write_bytes(f"{SUBMISSIONS_DIR}/{period}/{name}", data)
+        return read_period(storage, period)
+
+
+__all__ = [
+    "FileRecord",
+    "ReadResult",
+    "neutralise",
+    "read_period",
+    "match_header",
+]

@@ -1,0 +1,800 @@
+"""The monthly bulletin: read the stage outputs, compute the headline facts, render the HTML.
+
+Everything a reader sees is computed here from the Parquet outputs of the BPS, submission and
+indicator stages; the templates only lay it out. Input files that are missing are reported, not
+fatal: a month with no submissions still gets a bulletin that says so.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from schemas.codes import (
+    KALTIM_PROVINCE_CODE,
+    NATIONAL_CODE,
+    kabkota_display_name,
+    kaltim_kabkota,
+    pdrb_groups,
+)
+from tasks import formatting as F
+from tasks.charts import BarChart, LineChart, table_rows
+from tasks.parquet_io import read_frame
+from tasks.storage import Storage
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "reports" / "templates"
+PROVINCIAL = "processed/indicators/provincial_productivity.parquet"
+KABKOTA = "processed/indicators/kabkota_productivity.parquet"
+SECTORS = "processed/bps/kaltim_employment_by_sector.parquet"
+COMPANY_DIR = "processed/indicators/company"
+AGGREGATES_DIR = "processed/indicators/aggregates"
+SUBMISSIONS_DIR = "processed/submissions"
+QUARANTINE_DIR = "processed/quarantine"
+RECEIPTS_DIR = "processed/receipts"
+BULLETINS_DIR = "processed/bulletins"
+PERIOD_DIR_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+SYNTHETIC_MARK = re.compile(r"\(\s*SINTETIS\s*\)", re.IGNORECASE)
+PROD = "productivity_million_idr_per_worker"
+
+
+def template_env() -> Environment:
+    """Jinja2 with autoescape on for every HTML template (a company called ``<script>`` stays text)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2", "html"), disabled_extensions=("txt.j2",), default=True
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+@dataclass
+class BulletinInputs:
+    period: str
+    provincial: pd.DataFrame | None = None
+    kabkota: pd.DataFrame | None = None
+    sectors: pd.DataFrame | None = None
+    companies: pd.DataFrame | None = None
+    aggregates: pd.DataFrame | None = None
+    submissions: pd.DataFrame | None = None
+    quarantine: pd.DataFrame | None = None
+    diagnostics: list[str] = field(default_factory=list)
+
+
+def read_partition(storage: Storage, dataset_rel: str, period: str) -> pd.DataFrame | None:
+    """All Parquet files of one ``period=YYYY-MM`` partition as one frame; None when absent."""
+    files = storage.walk_files(f"{dataset_rel}/period={period}", "*.parquet")
+    if not files:
+        return None
+    frames = [read_frame(storage, f) for f in files]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def partition_periods(storage: Storage, dataset_rel: str) -> list[str]:
+    return sorted(
+        n.split("=", 1)[1] for n in storage.listdir(dataset_rel) if n.startswith("period=") and "." not in n
+    )
+
+
+def load_inputs(storage: Storage, period: str) -> BulletinInputs:
+    inp = BulletinInputs(period=period)
+    for attr, rel in (("provincial", PROVINCIAL), ("kabkota", KABKOTA), ("sectors", SECTORS)):
+        if storage.exists(rel):
+            setattr(inp, attr, read_frame(storage, rel))
+        else:
+            inp.diagnostics.append(f"{rel} not found; its section is left out of the bulletin")
+    for attr, rel in (
+        ("companies", COMPANY_DIR),
+        ("aggregates", AGGREGATES_DIR),
+        ("submissions", SUBMISSIONS_DIR),
+        ("quarantine", QUARANTINE_DIR),
+    ):
+        setattr(inp, attr, read_partition(storage, rel, period))
+    return inp
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+def _col(df: pd.DataFrame, *names: str) -> str | None:
+    return next((n for n in names if n in df.columns), None)
+
+
+def _status_col(df: pd.DataFrame) -> str | None:
+    return _col(df, "grdp_status", "status", "preliminary_status") or next(
+        (c for c in df.columns if c.endswith("_status")), None
+    )
+
+
+def year_statuses(df: pd.DataFrame | None) -> dict[int, str]:
+    """Year -> the most preliminary BPS status printed for it (marks * to *** after the year)."""
+    if df is None or df.empty:
+        return {}
+    sc = _status_col(df)
+    if sc is None:
+        return {}
+    out: dict[int, str] = {}
+    for y, s in zip(df["year"], df[sc], strict=True):
+        if F.status_mark(s) and len(F.status_mark(s)) > len(F.status_mark(out.get(int(y), ""))):
+            out[int(y)] = str(s).strip().lower()
+    return out
+
+
+def is_synthetic(*frames: pd.DataFrame | None) -> bool:
+    """Company data are synthetic when flagged so or when names carry the "(SINTETIS)" marker."""
+    for df in frames:
+        if df is None or df.empty:
+            continue
+        if "synthetic" in df.columns and df["synthetic"].fillna(False).astype(bool).any():
+            return True
+        if (
+            "company_name" in df.columns
+            and df["company_name"].astype("string").str.contains(SYNTHETIC_MARK).fillna(False).any()
+        ):
+            return True
+    return False
+
+
+def _opt(x: Any) -> float | None:
+    return None if F.is_missing(x) else float(x)
+
+
+def latest_complete_year(prov: pd.DataFrame) -> int | None:
+    """The latest year in which Kaltim's productivity exists (both BPS inputs present)."""
+    k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE) & prov[PROD].notna()]
+    return int(k["year"].max()) if not k.empty else None
+
+
+# --- the context -------------------------------------------------------------------------------------
+@dataclass
+class Counter:
+    n: int = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def build_context(
+    inp: BulletinInputs, lang: str, run_date: date, seq: int, variant: str = "web"
+) -> dict[str, Any]:
+    """Everything the bulletin templates print, computed from the inputs (numbers already formatted)."""
+    lang = F.check_lang(lang)
+
+    def t(key: str, **kw: Any) -> str:
+        return F.t(key, lang, **kw)
+
+    def prod_fmt(v: float) -> str:
+        return F.number(v, 0 if v >= 100 and float(v).is_integer() else 2, lang) if v else "0"
+
+    period_label = F.period_label(inp.period, lang)
+    statuses = year_statuses(inp.provincial)
+
+    def ylab(y: int) -> str:
+        return F.year_label(y, statuses.get(int(y)))
+
+    figs, tabs = Counter(), Counter()
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "t": t,
+        "variant": variant,
+        "period": inp.period,
+        "period_label": period_label,
+        "number_line": t("number", seq=seq, mm=f"{run_date.month:02d}", yyyy=run_date.year),
+        "release_date": F.long_date(run_date, lang),
+        "title": t("title", period=period_label),
+        "highlights": [],
+        "sections": [],
+        "synthetic": is_synthetic(inp.companies, inp.submissions),
+        "status_legend": bool(statuses),
+        "charts": {},
+        "diagnostics": list(inp.diagnostics),
+    }
+    hl: list[str] = ctx["highlights"]
+    sections: list[dict[str, Any]] = ctx["sections"]
+    prov = inp.provincial
+    year = latest_complete_year(prov) if prov is not None and not prov.empty else None
+
+    # 1. provinces
+    if prov is not None and year is not None:
+        py = prov[(prov["year"] == year) & (prov["region_code"] != NATIONAL_CODE) & prov[PROD].notna()]
+        py = py.sort_values(PROD, ascending=False)
+        k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE)].set_index("year").sort_index()
+        kv = k.loc[year]
+        prev_years = [y for y in k.index if y < year and not F.is_missing(k.loc[y, PROD])]
+        growth = _opt(kv.get("productivity_growth_pct"))
+        value = F.rupiah_million(kv[PROD], 2, lang)
+        if growth is not None and prev_years:
+            hl.append(
+                t(
+                    "hl_productivity",
+                    year=ylab(year),
+                    value=value,
+                    change=F.change_percent(growth, 2, lang),
+                    prev=ylab(prev_years[-1]),
+                )
+            )
+        else:
+            hl.append(t("hl_productivity_nochange", year=ylab(year), value=value))
+        rank = kv.get("rank")
+        if not F.is_missing(rank):
+            hl.append(t("hl_rank", rank=int(rank), n=len(py), year=ylab(year)))
+        nat = prov[(prov["region_code"] == NATIONAL_CODE) & prov[PROD].notna()]
+        if not nat.empty:
+            ny = int(nat["year"].max())
+            nv = float(nat.set_index("year").loc[ny, PROD])
+            kny = _opt(k.loc[ny, PROD]) if ny in k.index else None
+            ratio = F.number(kny / nv, 1, lang) if kny else F.EMPTY_CELL
+            hl.append(t("hl_national", year=ylab(ny), value=F.rupiah_million(nv, 2, lang), ratio=ratio))
+            if ny < year:
+                hl.append(t("hl_national_missing", year=ylab(year)))
+        emp_prev = [y for y in k.index if y < year]
+        if emp_prev:
+            e1, e0 = float(k.loc[year, "employed_persons"]), float(k.loc[emp_prev[-1], "employed_persons"])
+            diff = e1 - e0
+            verb = t("more") if diff > 0 else t("less")
+            hl.append(
+                t(
+                    "hl_employment",
+                    year=year,
+                    value=F.persons(e1, lang),
+                    change=f"{verb} {F.persons(abs(diff), lang)}",
+                    prev=emp_prev[-1],
+                )
+            )
+        labels = [str(n) for n in py["region_name"]]
+        kaltim_name = str(kv["region_name"])
+        chart = BarChart(
+            chart_id="gambar-provinsi",
+            title=f"{t('productivity')} {t('province').lower()} {ylab(year)} ({t('unit_million_per_worker')})",
+            desc=", ".join(f"{lab}: {F.number(v, 2, lang)}" for lab, v in zip(labels, py[PROD], strict=True)),
+            labels=labels,
+            values=[float(v) for v in py[PROD]],
+            highlight={kaltim_name},
+            unit=t("unit_million_per_worker"),
+            fmt=lambda v: F.number(v, 2 if v % 1 else 0, lang),
+        )
+        rows = [
+            {
+                "code": r.region_code,
+                "highlight": r.region_code == KALTIM_PROVINCE_CODE,
+                "cells": [
+                    str(r.region_name),
+                    F.number(getattr(r, PROD), 2, lang),
+                    F.signed(r.productivity_growth_pct, 2, lang),
+                    F.number(r.rank, 0, lang),
+                ],
+            }
+            for r in py.itertuples()
+        ]
+        natrow = prov[(prov["year"] == year) & (prov["region_code"] == NATIONAL_CODE)]
+        for r in natrow.itertuples():
+            rows.append(
+                {
+                    "code": NATIONAL_CODE,
+                    "highlight": False,
+                    "cells": [
+                        str(r.region_name),
+                        F.number(getattr(r, PROD), 2, lang),
+                        F.signed(r.productivity_growth_pct, 2, lang),
+                        F.EMPTY_CELL,
+                    ],
+                }
+            )
+        sections.append(
+            {
+                "id": "provinsi",
+                "title": t("sec_provinces"),
+                "figure": _figure(figs.next(), chart, t("source_bps"), t, variant),
+                "table": {
+                    "id": "tabel-provinsi",
+                    "n": tabs.next(),
+                    "title": f"{t('productivity')} {t('province').lower()}, {ylab(year)} ({t('unit_million_per_worker')})",
+                    "head": [t("province"), t("productivity"), f"{t('growth')} (%)", t("rank")],
+                    "rows": rows,
+                    "source": t("source_bps"),
+                    "numeric": [1, 2, 3],
+                },
+            }
+        )
+        # 2. Kaltim's trend against Indonesia (Indonesia only where national PDB exists)
+        years = sorted(int(y) for y in prov.loc[prov["region_code"] == KALTIM_PROVINCE_CODE, "year"].unique())
+        nat_all = prov[prov["region_code"] == NATIONAL_CODE].set_index("year")
+        kal_vals = [_opt(k.loc[y, PROD]) if y in k.index else None for y in years]
+        nat_vals = [_opt(nat_all.loc[y, PROD]) if y in nat_all.index else None for y in years]
+        trend = LineChart(
+            chart_id="gambar-tren",
+            title=f"{t('productivity')} {t('kaltim')} {t('indonesia')}, {ylab(years[0])}–{ylab(years[-1])} ({t('unit_million_per_worker')})",
+            desc="; ".join(
+                f"{ylab(y)}: {t('kaltim')} {F.number(a, 2, lang)}, {t('indonesia')} {F.number(b, 2, lang)}"
+                for y, a, b in zip(years, kal_vals, nat_vals, strict=True)
+            ),
+            x=years,
+            x_labels=[ylab(y) for y in years],
+            series={t("kaltim"): kal_vals, t("indonesia"): nat_vals},
+            unit=t("unit_million_per_worker"),
+            fmt=lambda v: F.number(v, 0 if float(v).is_integer() else 2, lang),
+        )
+        trows = []
+        for y, a, b in zip(years, kal_vals, nat_vals, strict=True):
+            g = _opt(k.loc[y, "productivity_growth_pct"]) if y in k.index else None
+            trows.append(
+                {
+                    "code": str(y),
+                    "highlight": False,
+                    "cells": [ylab(y), F.number(a, 2, lang), F.signed(g, 2, lang), F.number(b, 2, lang)],
+                }
+            )
+        sections.append(
+            {
+                "id": "tren",
+                "title": t("sec_trend"),
+                "figure": _figure(figs.next(), trend, t("source_bps"), t, variant),
+                "table": {
+                    "id": "tabel-tren",
+                    "n": tabs.next(),
+                    "title": f"{t('productivity')} {t('kaltim')} {t('indonesia')} ({t('unit_million_per_worker')})",
+                    "head": [t("year"), t("kaltim"), f"{t('growth')} (%)", t("indonesia")],
+                    "rows": trows,
+                    "source": t("source_bps"),
+                    "numeric": [1, 2, 3],
+                },
+            }
+        )
+    elif prov is not None:
+        ctx["diagnostics"].append("provincial productivity has no year with Kaltim's productivity")
+
+    # 3. regencies/cities: productivity where both inputs exist, employment everywhere
+    kk = inp.kabkota
+    if kk is not None and not kk.empty:
+        ky = int(kk["year"].max()) if year is None or year not in set(kk["year"]) else year
+        kd = kk[kk["year"] == ky].copy()
+        kd["display_name"] = [
+            kabkota_display_name(c) if c in kaltim_kabkota() else n
+            for c, n in zip(kd["region_code"], kd["region_name"], strict=True)
+        ]
+        kd = kd.sort_values([PROD, "display_name"], ascending=[False, True], na_position="last")
+        chart = BarChart(
+            chart_id="gambar-kabkota",
+            title=f"{t('productivity')} {t('kabkota').lower()}, {ylab(ky)} ({t('unit_million_per_worker')})",
+            desc=", ".join(
+                f"{n}: {F.number(v, 2, lang)}" for n, v in zip(kd["display_name"], kd[PROD], strict=True)
+            ),
+            labels=list(kd["display_name"]),
+            values=[_opt(v) for v in kd[PROD]],
+            unit=t("unit_million_per_worker"),
+            fmt=lambda v: F.number(v, 2 if v % 1 else 0, lang),
+        )
+        rows = [
+            {
+                "code": r.region_code,
+                "highlight": False,
+                "cells": [
+                    r.display_name,
+                    F.number(r.employed_persons, 0, lang),
+                    F.number(r.grdp_adhk2010_billion_idr, 2, lang),
+                    F.number(getattr(r, PROD), 2, lang),
+                    F.number(r.rank, 0, lang),
+                ],
+            }
+            for r in kd.itertuples()
+        ]
+        sections.append(
+            {
+                "id": "kabkota",
+                "title": t("sec_kabkota"),
+                "figure": _figure(figs.next(), chart, t("source_bps"), t, variant),
+                "table": {
+                    "id": "tabel-kabkota",
+                    "n": tabs.next(),
+                    "title": f"{t('kabkota')}, {ylab(ky)}",
+                    "head": [
+                        t("kabkota"),
+                        f"{t('employed')} ({t('unit_persons')})",
+                        f"{t('grdp')} ({t('unit_billion')})",
+                        f"{t('productivity')} ({t('unit_million_per_worker')})",
+                        t("rank"),
+                    ],
+                    "rows": rows,
+                    "source": t("source_bps"),
+                    "numeric": [1, 2, 3, 4],
+                    "note": t("not_available") + ": " + F.EMPTY_CELL,
+                },
+            }
+        )
+
+    # 4. employment by industry group
+    sec = inp.sectors
+    if sec is not None and not sec.empty:
+        sy = int(sec["year"].max())
+        sd = sec[sec["year"] == sy].copy()
+        gcol = _col(sd, "pdrb_group", "sector_code")
+        share = _col(sd, "share_pct", "share")
+        names = pdrb_groups()
+        sd["display_name"] = [f"{g} {names.get(str(g), '')}".strip() for g in sd[gcol]]
+        sd = sd.sort_values("employed_persons", ascending=False)
+        chart = BarChart(
+            chart_id="gambar-sektor",
+            title=f"{t('employed')} {t('kaltim')} Agustus {ylab(sy)} ({t('unit_persons')})",
+            desc=", ".join(
+                f"{n}: {F.number(v, 0, lang)}" for n, v in zip(sd[gcol], sd["employed_persons"], strict=True)
+            ),
+            labels=[str(g) for g in sd[gcol]],
+            values=[float(v) for v in sd["employed_persons"]],
+            unit=t("unit_persons"),
+            fmt=lambda v: F.number(v, 0, lang),
+        )
+        rows = [
+            {
+                "code": str(getattr(r, gcol)),
+                "highlight": False,
+                "cells": [
+                    r.display_name,
+                    F.number(r.employed_persons, 0, lang),
+                    F.number(getattr(r, share), 2, lang) if share else F.EMPTY_CELL,
+                ],
+            }
+            for r in sd.itertuples()
+        ]
+        rows.append(
+            {
+                "code": "total",
+                "highlight": True,
+                "cells": [
+                    "Jumlah" if lang == "id" else "Total",
+                    F.number(sd["employed_persons"].sum(), 0, lang),
+                    F.number(100, 2, lang),
+                ],
+            }
+        )
+        sections.append(
+            {
+                "id": "sektor",
+                "title": t("sec_sectors"),
+                "figure": _figure(figs.next(), chart, f"{t('source_bps')}, Sakernas Agustus", t, variant),
+                "table": {
+                    "id": "tabel-sektor",
+                    "n": tabs.next(),
+                    "title": f"{t('employed')} {t('kaltim')}, Agustus {ylab(sy)}",
+                    "head": [t("sector"), f"{t('employed')} ({t('unit_persons')})", f"{t('share')} (%)"],
+                    "rows": rows,
+                    "source": f"{t('source_bps')}, Sakernas Agustus",
+                    "numeric": [1, 2],
+                },
+            }
+        )
+
+    # 5. the programme: aggregates (suppressed cells shown as such) and the data-quality annex
+    prog = programme_facts(inp)
+    ctx["programme"] = prog
+    if prog["submitted"] == 0:
+        hl.append(t("no_submissions", period=period_label))
+    else:
+        hl.append(
+            t(
+                "hl_programme",
+                period=period_label,
+                submitted=prog["submitted"],
+                accepted=prog["accepted"],
+                quarantined=prog["rows_quarantined"],
+            )
+        )
+    agg_tables = []
+    agg = inp.aggregates
+    if agg is not None and not agg.empty:
+        for level, label, names_map in (
+            ("kabkota", t("kabkota"), {c: kabkota_display_name(c) for c in kaltim_kabkota()}),
+            ("pdrb_group", t("sector"), pdrb_groups()),
+        ):
+            part = agg[agg["level"] == level]
+            if part.empty:
+                continue
+            key = "kabkota_code" if level == "kabkota" else "pdrb_group"
+            rows = []
+            for r in part.sort_values(key).itertuples():
+                code = str(getattr(r, key))
+                name = (
+                    f"{code} {names_map.get(code, '')}".strip()
+                    if level == "pdrb_group"
+                    else names_map.get(code, code)
+                )
+                if bool(r.suppressed):
+                    cells = [name, F.number(r.n_companies, 0, lang), t("suppressed")]
+                    rows.append({"code": code, "highlight": False, "suppressed": True, "cells": cells})
+                else:
+                    cells = [name, F.number(r.n_companies, 0, lang), F.rupiah(r.va_per_worker_idr, 2, lang)]
+                    rows.append({"code": code, "highlight": False, "suppressed": False, "cells": cells})
+            agg_tables.append(
+                {
+                    "id": f"tabel-agregat-{level}",
+                    "n": tabs.next(),
+                    "title": f"{t('va_per_worker')} {t('period').lower()} {period_label}, "
+                    + ("per " + label.lower()),
+                    "head": [label, t("n_companies"), f"{t('va_per_worker')} (Rp)"],
+                    "rows": rows,
+                    "source": t("source_programme") + (f"; {t('synthetic')}" if ctx["synthetic"] else ""),
+                    "numeric": [1, 2],
+                }
+            )
+    ctx["aggregate_tables"] = agg_tables
+    ctx["quality_table"] = {
+        "id": "tabel-kualitas",
+        "n": tabs.next(),
+        "title": f"{t('sec_quality')}, {period_label}",
+        "head": [t("reason"), t("rows")],
+        "rows": [
+            {"code": code, "highlight": False, "cells": [reason, F.number(n, 0, lang)]}
+            for code, reason, n in prog["by_reason"]
+        ],
+        "source": t("source_programme"),
+        "numeric": [1],
+    }
+    ctx["sources"] = source_lines(inp)
+    ctx["legend"] = t("legend_status")
+    return ctx
+
+
+def _figure(n: int, chart: BarChart | LineChart, source: str, t: Any, variant: str) -> dict[str, Any]:
+    if isinstance(chart, BarChart):
+        rows = table_rows(chart.labels, chart.values, chart.fmt)
+    else:
+        labels = chart.x_labels or [str(x) for x in chart.x]
+        rows = [
+            (
+                lab,
+                " / ".join(
+                    f"{name}: {chart.fmt(vals[i]) if vals[i] is not None else '-'}"
+                    for name, vals in chart.series.items()
+                ),
+            )
+            for i, lab in enumerate(labels)
+        ]
+    return {
+        "n": n,
+        "id": chart.chart_id,
+        "title": chart.title,
+        "svg": chart.svg() if variant == "web" else "",
+        "cid": f"{chart.chart_id}@produktivitas",
+        "chart": chart,
+        "rows": rows,
+        "source": source,
+    }
+
+
+def programme_facts(inp: BulletinInputs) -> dict[str, Any]:
+    """Files received, companies and rows accepted/quarantined, quarantined rows by reason."""
+    sub, q = inp.submissions, inp.quarantine
+    files: set[str] = set()
+    nibs: set[str] = set()
+    for df in (sub, q):
+        if df is not None and not df.empty:
+            fc = _col(df, "source_file", "file_name", "file")
+            if fc:
+                files |= {str(x) for x in df[fc].dropna()}
+            if "nib" in df.columns:
+                nibs |= {str(x) for x in df["nib"].dropna()}
+    accepted = inp.companies if inp.companies is not None else sub
+    acc_nibs = (
+        set()
+        if accepted is None or "nib" not in accepted.columns
+        else {str(x) for x in accepted["nib"].dropna()}
+    )
+    by_reason: list[tuple[str, str, int]] = []
+    rows_q = 0
+    if q is not None and not q.empty:
+        rows_q = len(q)
+        rc = _col(q, "reason_code", "rule_id", "reason")
+        rt = _col(q, "reason", "message", "reason_code")
+        grp = q.groupby([q[rc].astype("string").fillna(""), q[rt].astype("string").fillna("")]).size()
+        by_reason = sorted(
+            ((str(a), str(b), int(n)) for (a, b), n in grp.items()), key=lambda x: (-x[2], x[0])
+        )
+    return {
+        "files_received": len(files),
+        "submitted": len(nibs | acc_nibs),
+        "accepted": len(acc_nibs),
+        "rows_accepted": 0 if sub is None else len(sub),
+        "rows_quarantined": rows_q,
+        "by_reason": by_reason,
+    }
+
+
+def source_lines(inp: BulletinInputs) -> list[str]:
+    """Distinct source/vintage pairs read from the Parquet columns (BPS tables and their vintages)."""
+    out: list[str] = []
+    for df in (inp.provincial, inp.kabkota, inp.sectors):
+        if df is None or df.empty:
+            continue
+        for src in [c for c in df.columns if c.endswith("source")]:
+            vin = src.replace("source", "vintage")
+            cols = [src] + ([vin] if vin in df.columns else [])
+            for vals in df[cols].drop_duplicates().itertuples(index=False):
+                parts = [str(v) for v in vals if not F.is_missing(v) and str(v)]
+                line = " — ".join(parts)
+                if line and line not in out:
+                    out.append(line)
+    return out
+
+
+# --- rendering and writing ---------------------------------------------------------------------------
+def render_bulletin(ctx: dict[str, Any], env: Environment | None = None) -> str:
+    return (env or template_env()).get_template("bulletin.html.j2").render(**ctx)
+
+
+def render_bulletin_text(ctx: dict[str, Any], env: Environment | None = None) -> str:
+    return (env or template_env()).get_template("bulletin.txt.j2").render(**ctx)
+
+
+def bulletin_periods(storage: Storage) -> list[str]:
+    return sorted(n for n in storage.listdir(BULLETINS_DIR) if PERIOD_DIR_RE.match(n))
+
+
+def sequence_number(storage: Storage, period: str) -> int:
+    """Running number of the bulletin within its year: its position among that year's bulletins."""
+    same_year = {p for p in bulletin_periods(storage) if p[:4] == period[:4] and p <= period}
+    same_year.add(period)
+    return len(same_year)
+
+
+def bulletin_rel(period: str, lang: str = "id", primary: bool = True) -> str:
+    name = "bulletin.html" if primary else f"bulletin-{lang}.html"
+    return posixpath.join(BULLETINS_DIR, period, name)
+
+
+def render_archive(storage: Storage, lang: str = "id", env: Environment | None = None) -> str:
+    items = []
+    for p in sorted(bulletin_periods(storage), reverse=True):
+        files = storage.listdir(posixpath.join(BULLETINS_DIR, p))
+        links = [
+            (f, f"{p}/{f}")
+            for f in files
+            if f.startswith("bulletin") and f.endswith(".html") and "email" not in f
+        ]
+        if links:
+            items.append({"period": p, "label": F.period_label(p, lang), "links": links})
+    return (
+        (env or template_env())
+        .get_template("archive.html.j2")
+        .render(t=lambda k, **kw: F.t(k, lang, **kw), lang=lang, items=items)
+    )
+
+
+def write_archive(storage: Storage, lang: str = "id") -> str:
+    rel = posixpath.join(BULLETINS_DIR, "index.html")
+    storage.write_text(rel, render_archive(storage, lang))
+    return storage.url(rel)
+
+
+def produce_period(
+    storage: Storage,
+    period: str,
+    lang: str,
+    run_date: date,
+    recipients: list[Any] | None = None,
+) -> dict[str, Any]:
+    """Render and write everything of a period; return outputs, counts, notices and the messages to deliver.
+
+    Writes ``processed/bulletins/YYYY-MM/bulletin.html`` (``bulletin-en.html`` for the other
+    language when a recipient reads it), ``bulletin-email.html`` (CSS inlined, charts as cid:),
+    ``charts/*.png``, the confidential ``companies/<nib>.html`` and the archive ``index.html``.
+    """
+    from tasks.company_report import (
+        build_company_context,
+        company_report_rel,
+        render_company_report,
+        render_company_text,
+    )
+    from tasks.mailer import Outgoing, inline_css
+
+    lang = F.check_lang(lang)
+    recipients = recipients or []
+    env = template_env()
+    inp = load_inputs(storage, period)
+    seq = sequence_number(storage, period)
+    base = posixpath.join(BULLETINS_DIR, period)
+    outputs: list[str] = []
+    notices: list[str] = []
+    per_lang: dict[str, dict[str, Any]] = {}
+    for lg in [lang, *sorted({r.language for r in recipients} - {lang})]:
+        web_ctx = build_context(inp, lg, run_date, seq, "web")
+        web = render_bulletin(web_ctx, env)
+        mail_ctx = build_context(inp, lg, run_date, seq, "email")
+        email_html = inline_css(render_bulletin(mail_ctx, env))
+        suffix = "" if lg == lang else f"-{lg}"
+        for name, text in ((f"bulletin{suffix}.html", web), (f"bulletin-email{suffix}.html", email_html)):
+            storage.write_text(posixpath.join(base, name), text)
+            outputs.append(storage.url(posixpath.join(base, name)))
+        images: dict[str, bytes] = {}
+        for s in mail_ctx["sections"]:
+            fig = s["figure"]
+            png = fig["chart"].png()
+            images[fig["cid"]] = png
+            if lg == lang:
+                rel = posixpath.join(base, "charts", f"{fig['id']}.png")
+                storage.write_bytes(rel, png)
+                outputs.append(storage.url(rel))
+        per_lang[lg] = {
+            "web": web,
+            "email": email_html,
+            "text": render_bulletin_text(mail_ctx, env),
+            "images": images,
+            "subject": F.t("subject", lg, period=F.period_label(period, lg)),
+            "diagnostics": web_ctx["diagnostics"],
+            "synthetic": web_ctx["synthetic"],
+        }
+    messages = [
+        Outgoing(
+            kind="bulletin",
+            recipient=r.email,
+            recipient_name=r.name,
+            subject=per_lang[r.language]["subject"],
+            text=per_lang[r.language]["text"],
+            html=per_lang[r.language]["email"],
+            images=per_lang[r.language]["images"],
+            attachments=[
+                (
+                    f"buletin-produktivitas-kaltim-{period}.html",
+                    per_lang[r.language]["web"].encode(),
+                    "text/html",
+                )
+            ],
+        )
+        for r in recipients
+    ]
+    n_reports = 0
+    if inp.companies is not None and not inp.companies.empty:
+        emails = {}
+        if inp.submissions is not None and {"nib", "contact_email"} <= set(inp.submissions.columns):
+            emails = dict(
+                zip(inp.submissions["nib"].astype(str), inp.submissions["contact_email"], strict=True)
+            )
+        for _, row in inp.companies.iterrows():
+            cctx = build_company_context(storage, inp, row, lang, F.long_date(run_date, lang))
+            html = render_company_report(cctx, env)
+            rel = company_report_rel(period, cctx["nib"])
+            storage.write_text(rel, html)
+            outputs.append(storage.url(rel))
+            n_reports += 1
+            email = row.get("contact_email") if "contact_email" in row.index else None
+            email = email if not F.is_missing(email) and email else emails.get(cctx["nib"])
+            if F.is_missing(email) or not email:
+                notices.append(
+                    f"Laporan perusahaan NIB {cctx['nib']} ({period}) tidak dikirim: kolom contact_email kosong. "
+                    "Minta perusahaan mengisi alamat e-mail pada kiriman berikutnya."
+                )
+                continue
+            messages.append(
+                Outgoing(
+                    kind="company_report",
+                    recipient=str(email),
+                    recipient_name=cctx["company_name"],
+                    subject=F.t("company_report_subject", lang, period=F.period_label(period, lang)),
+                    text=render_company_text(cctx, env),
+                    html=inline_css(html),
+                    attachments=[(f"laporan-{cctx['nib']}-{period}.html", html.encode(), "text/html")],
+                )
+            )
+    outputs.append(write_archive(storage, lang))
+    primary = per_lang[lang]
+    if primary["synthetic"]:
+        notices.append(
+            f"Buletin {period} memuat data perusahaan sintetis (contoh); label sintetis ditampilkan."
+        )
+    if inp.submissions is None and inp.companies is None:
+        notices.append(f"Tidak ada kiriman data perusahaan untuk periode {period}; buletin menyatakannya.")
+    return {
+        "outputs": outputs,
+        "counts": {"bulletins": len(per_lang), "company_reports": n_reports, "messages": len(messages)},
+        "notices": notices,
+        "diagnostics": primary["diagnostics"],
+        "messages": messages,
+    }

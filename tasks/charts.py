@@ -1,0 +1,271 @@
+"""Charts for the bulletin: inline SVG for the web/print bulletin, PNG for e-mail.
+
+Mail clients drop inline SVG and ``data:`` URIs, so the e-mail carries the same chart rendered to
+PNG with matplotlib (Agg, no display). The SVG is written by hand so the bulletin stays a single
+self-contained file with no script: every chart has ``role="img"``, a ``<title>``/``<desc>`` pair
+named by ``aria-labelledby``, and the template prints the same numbers as a data table.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+Formatter = Callable[[float], str]
+
+INK = "#1f2933"
+MUTED = "#52606d"
+GRID = "#d9dee3"
+BAR = "#7b93ab"
+HIGHLIGHT = "#c0392b"
+SERIES_COLOURS = ("#c0392b", "#1f4e79", "#2e7d32", "#8e44ad")
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+
+
+def _plain(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass
+class BarChart:
+    """Horizontal bars, one per label, sorted as given; ``highlight`` labels drawn in red."""
+
+    chart_id: str
+    title: str
+    desc: str
+    labels: list[str]
+    values: list[float | None]
+    highlight: set[str] = field(default_factory=set)
+    unit: str = ""
+    fmt: Formatter = _plain
+
+    def svg(self) -> str:
+        return bar_chart_svg(self)
+
+    def png(self) -> bytes:
+        return bar_chart_png(self)
+
+
+@dataclass
+class LineChart:
+    """One line per series over ``x`` (years); ``None`` leaves a gap (no national PDB that year)."""
+
+    chart_id: str
+    title: str
+    desc: str
+    x: list[int]
+    series: dict[str, list[float | None]]
+    unit: str = ""
+    fmt: Formatter = _plain
+    x_labels: list[str] | None = None
+
+    def svg(self) -> str:
+        return line_chart_svg(self)
+
+    def png(self) -> bytes:
+        return line_chart_png(self)
+
+
+def nice_max(v: float) -> float:
+    """A round axis maximum at or above ``v`` (1, 2, 2.5, 5 × 10^k)."""
+    if v <= 0 or not math.isfinite(v):
+        return 1.0
+    exp = 10 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * exp >= v:
+            return m * exp
+    return 10 * exp
+
+
+def _ticks(vmax: float, n: int = 4) -> list[float]:
+    """Round tick values from 0 to just above ``vmax``, about ``n`` steps of 1, 2 or 5 × 10^k."""
+    if vmax <= 0 or not math.isfinite(vmax):
+        return [0.0, 1.0]
+    raw = vmax / n
+    exp = 10 ** math.floor(math.log10(raw))
+    step = next(m * exp for m in (1, 2, 5, 10) if m * exp >= raw)
+    k = math.ceil(vmax / step - 1e-9)
+    return [step * i for i in range(k + 1)]
+
+
+def _open_svg(c_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+    tid, did = f"{c_id}-title", f"{c_id}-desc"
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'aria-labelledby="{tid} {did}" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" font-family="{escape(FONT)}" font-size="12">',
+        f'<title id="{tid}">{escape(title)}</title>',
+        f'<desc id="{did}">{escape(desc)}</desc>',
+    ]
+
+
+def bar_chart_svg(c: BarChart) -> str:
+    width, label_w, value_w, row_h, top, bottom = 460, 150, 56, 18, 8, 24
+    plot_w = width - label_w - value_w
+    height = top + row_h * len(c.labels) + bottom
+    present = [v for v in c.values if v is not None]
+    ticks = _ticks(max(present) if present else 1.0)
+    vmax = ticks[-1]
+    out = _open_svg(c.chart_id, c.title, c.desc, width, height)
+    for tk in ticks:
+        x = label_w + plot_w * tk / vmax
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="{GRID}" '
+            f'stroke-width="1"/><text x="{x:.1f}" y="{height - 8}" text-anchor="middle" '
+            f'fill="{MUTED}" font-size="11">{escape(c.fmt(tk))}</text>'
+        )
+    for i, (lab, v) in enumerate(zip(c.labels, c.values, strict=True)):
+        y = top + i * row_h
+        hl = lab in c.highlight
+        weight = ' font-weight="700"' if hl else ""
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + row_h * 0.7:.1f}" text-anchor="end" fill="{INK}"{weight}>'
+            f"{escape(lab)}</text>"
+        )
+        if v is None:
+            out.append(
+                f'<text x="{label_w + 4}" y="{y + row_h * 0.7:.1f}" fill="{MUTED}" font-size="11">-</text>'
+            )
+            continue
+        w = max(plot_w * max(v, 0.0) / vmax, 0.5)
+        colour = HIGHLIGHT if hl else BAR
+        out.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + row_h * 0.7:.1f}" fill="{INK}" font-size="11"{weight}>'
+            f"{escape(c.fmt(v))}</text>"
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def line_chart_svg(c: LineChart) -> str:
+    width, height, left, right, top, bottom = 460, 260, 48, 16, 16, 56
+    plot_w, plot_h = width - left - right, height - top - bottom
+    present = [v for vals in c.series.values() for v in vals if v is not None]
+    ticks = _ticks(max(present) if present else 1.0)
+    vmax = ticks[-1]
+    n = len(c.x)
+    labels = c.x_labels or [str(x) for x in c.x]
+
+    def px(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def py(v: float) -> float:
+        return top + plot_h * (1 - v / vmax)
+
+    out = _open_svg(c.chart_id, c.title, c.desc, width, height)
+    for tk in ticks:
+        out.append(
+            f'<line x1="{left}" y1="{py(tk):.1f}" x2="{width - right}" y2="{py(tk):.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{py(tk) + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="11">'
+            f"{escape(c.fmt(tk))}</text>"
+        )
+    for i, lab in enumerate(labels):
+        out.append(
+            f'<text x="{px(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" '
+            f'font-size="11">{escape(lab)}</text>'
+        )
+    for k, (name, vals) in enumerate(c.series.items()):
+        colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for i, v in enumerate(vals):
+            if v is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                continue
+            segment.append(f"{px(i):.1f},{py(v):.1f}")
+        if segment:
+            segments.append(segment)
+        for seg in segments:
+            out.append(
+                f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
+            )
+        for i, v in enumerate(vals):
+            if v is not None:
+                out.append(f'<circle cx="{px(i):.1f}" cy="{py(v):.1f}" r="3.5" fill="{colour}"/>')
+        last = max((i for i, v in enumerate(vals) if v is not None), default=None)
+        if last is not None:
+            v = vals[last]
+            out.append(
+                f'<text x="{px(last):.1f}" y="{py(v) - 8:.1f}" text-anchor="end" fill="{colour}" '
+                f'font-size="11" font-weight="700">{escape(c.fmt(v))}</text>'
+            )
+        lx = left + k * 170
+        ly = height - 14
+        out.append(
+            f'<rect x="{lx}" y="{ly - 9}" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{lx + 20}" y="{ly - 3}" fill="{INK}">{escape(name)}</text>'
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+# --- PNG for e-mail (matplotlib, imported only when the e-mail is built) ----------------------------
+def _figure(width_in: float, height_in: float):  # noqa: ANN202 - matplotlib types stay local
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "produktivitas"})
+    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=110)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return plt, fig, ax
+
+
+def _png_bytes(plt, fig) -> bytes:  # noqa: ANN001
+    buf = io.BytesIO()
+    # No Software/date metadata: the same data give byte-identical PNGs (stable content hash).
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def bar_chart_png(c: BarChart) -> bytes:
+    plt, fig, ax = _figure(6.0, max(2.0, 0.22 * len(c.labels) + 0.8))
+    vals = [v if v is not None else 0.0 for v in c.values]
+    ys = list(range(len(c.labels)))[::-1]
+    colours = [HIGHLIGHT if lab in c.highlight else BAR for lab in c.labels]
+    ax.barh(ys, vals, color=colours, height=0.7)
+    ax.set_yticks(ys, labels=c.labels)
+    for y, v in zip(ys, c.values, strict=True):
+        ax.text(
+            (v or 0) + max(vals or [1]) * 0.01, y, c.fmt(v) if v is not None else "-", va="center", fontsize=7
+        )
+    ax.xaxis.set_major_formatter(lambda v, _pos: c.fmt(v))
+    ax.set_xlim(0, nice_max(max(vals or [1])) * 1.08)
+    ax.grid(axis="x", color=GRID)
+    ax.set_axisbelow(True)
+    # fixed margins instead of tight_layout: one layout pass instead of three (Agg text layout is the cost)
+    fig.subplots_adjust(left=0.3, right=0.97, top=0.98, bottom=0.6 / fig.get_figheight())
+    return _png_bytes(plt, fig)
+
+
+def line_chart_png(c: LineChart) -> bytes:
+    plt, fig, ax = _figure(6.0, 3.0)
+    labels = c.x_labels or [str(x) for x in c.x]
+    xs = list(range(len(c.x)))
+    for k, (name, vals) in enumerate(c.series.items()):
+        ys = [v if v is not None else float("nan") for v in vals]
+        ax.plot(xs, ys, marker="o", color=SERIES_COLOURS[k % len(SERIES_COLOURS)], label=name, linewidth=2)
+    ax.set_xticks(xs, labels=labels)
+    ax.yaxis.set_major_formatter(lambda v, _pos: c.fmt(v))
+    present = [v for vals in c.series.values() for v in vals if v is not None]
+    ax.set_ylim(0, nice_max(max(present or [1])))
+    ax.grid(axis="y", color=GRID)
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, -0.3), ncol=len(c.series))
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.95, bottom=0.25)
+    return _png_bytes(plt, fig)
+
+
+def table_rows(
+    labels: Sequence[str], values: Sequence[float | None], fmt: Formatter
+) -> list[tuple[str, str]]:
+    """The chart's data as (label, printed value) rows for the table alternative."""
+    return [(lab, fmt(v) if v is not None else "-") for lab, v in zip(labels, values, strict=True)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -229,7 +230,10 @@ class BpsServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                reply = server._handle(self.path, dict(self.headers.items()))
+                try:
+                    reply = server._handle(self.path, dict(self.headers.items()))
+                except Exception:  # a broken test set-up must show up as an answer, not a dropped connection
+                    reply = Reply(status=599, body=traceback.format_exc(), content_type="text/plain")
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = reply.payload()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -82,14 +81,6 @@ def test_real_var533_shape_and_diagnostics(body533):
     assert t.cells.loc[t.cells["vervar_code"] == "9999", "is_aggregate"].all()
     assert not t.cells.loc[t.cells["vervar_code"] != "9999", "is_aggregate"].any()
     assert sorted(t.cells["year"].unique()) == list(range(2010, 2024))
-
-
-def test_real_var533_decodes_fast(body533):
-    decode_data_response(body533)
-    start = time.perf_counter()
-    decode_data_response(body533)
-    # A generous bound (a loaded 2-core machine): the stadata approach takes ~21 s.
-    assert time.perf_counter() - start < 1.0
 
 
 def test_preliminary_status_from_real_note(body533):

@@ -126,31 +126,50 @@ def _ranges(codes: set[str]) -> str:
     return ", ".join(parts)
 
 
+class _Codes:
+    """A code list for prefix/suffix look-ups by length (sets, not scans: unmatched keys can be many)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = set(codes)
+        self.lengths = sorted({len(c) for c in codes}, reverse=True)
+
+    def prefix(self, text: str, shorter: bool = False) -> str | None:
+        return next(
+            (text[:n] for n in self.lengths if (len(text) > n or not shorter) and text[:n] in self.codes),
+            None,
+        )
+
+    def suffix(self, text: str) -> str | None:
+        return next((text[-n:] for n in self.lengths if len(text) > n and text[-n:] in self.codes), None)
+
+
 def _describe_unmatched(
     keys: list[str], var: str, vervars: list[str], turvars: list[str], tahuns: list[str], turtahuns: list[str]
 ) -> str:
     """Best-effort reading of keys outside the lists (for a person only; no cell is built from it)."""
     unknown: dict[str, set[str]] = {"vervar": set(), "turvar": set(), "tahun": set(), "turtahun": set()}
     unreadable = 0
-    by_len = sorted(vervars, key=len, reverse=True)
-    tails = sorted((t + q for t in tahuns for q in turtahuns), key=len, reverse=True)
+    heads = _Codes([v + var for v in vervars])
+    tv_codes, th_codes, q_codes = _Codes(turvars), _Codes(tahuns), _Codes(turtahuns)
+    tails = _Codes([t + q for t in tahuns for q in turtahuns])
     for key in keys:
-        vv = next((v for v in by_len if key.startswith(v + var)), None)
-        if vv is None:
+        head = heads.prefix(key)
+        if head is None:
             unknown["vervar"].add(key)
             continue
-        rest = key[len(vv) + len(var) :]
-        tv = next((t for t in turvars if rest.startswith(t)), None)
+        rest = key[len(head) :]
+        tv = tv_codes.prefix(rest, shorter=True)
         if tv is not None:
             mid = rest[len(tv) :]
-            q = next((q for q in turtahuns if mid.endswith(q) and len(mid) > len(q)), None)
-            if q is not None and mid[: -len(q)] not in tahuns:
+            q = q_codes.suffix(mid)
+            if q is not None and mid[: -len(q)] not in th_codes.codes:
                 unknown["tahun"].add(mid[: -len(q)])
                 continue
-            if mid and any(mid.startswith(t) for t in tahuns):
-                unknown["turtahun"].add(next(mid[len(t) :] for t in tahuns if mid.startswith(t)))
+            th = th_codes.prefix(mid, shorter=True)
+            if th is not None and q is None:
+                unknown["turtahun"].add(mid[len(th) :])
                 continue
-        tail = next((t for t in tails if rest.endswith(t) and len(rest) > len(t)), None)
+        tail = tails.suffix(rest)
         if tail is not None:
             unknown["turvar"].add(rest[: -len(tail)])
             continue

@@ -352,6 +352,22 @@ class BpsServer:
         return Reply(body={"status": "OK", "data-availability": "available", "data": [info, chunk]})
 
 
+def colliding_body(var: int = 1) -> dict:
+    """A constructed ``model=data`` body (no real figures) where vervar 1 + var 1 + turvar 11 and
+    vervar 11 + var 1 + turvar 1 build the same key ``11111230``; register it with ``add_data(1, ...)``."""
+    return {
+        "status": "OK",
+        "data-availability": "available",
+        "var": [{"val": var, "label": "Tabel uji (sintetis)", "unit": "", "decimal": 0}],
+        "turvar": [{"val": 1, "label": "A"}, {"val": 11, "label": "B"}],
+        "labelvervar": "Wilayah",
+        "vervar": [{"val": 1, "label": "X"}, {"val": 11, "label": "Y"}],
+        "tahun": [{"val": 123, "label": "2023"}],
+        "turtahun": [{"val": 0, "label": "Tahun"}],
+        "datacontent": {"11111230": 5.0, "1111230": 1.0, "111111230": 2.0},
+    }
+
+
 def default_var_list() -> list[dict]:
     """13 ``model=var`` items: 10 placeholders (page 1) and the SPEC sample page 2 (533, 2194, 543)."""
     page1 = json.loads((FIXTURES / "list_var_page1.json").read_text(encoding="utf-8"))["data"][1]

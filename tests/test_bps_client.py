@@ -29,6 +29,7 @@ from tests.bps_server import (
     VAR533_FILE,
     Reply,
     bps_server,  # noqa: F401  (fixture)
+    colliding_body,
     th_limit_message,
 )
 
@@ -242,17 +243,7 @@ def test_not_available_years_are_skipped_and_all_empty_raises(client, bps_server
 
 
 def test_colliding_body_passes_through_to_the_decoder(client, bps_server):  # noqa: F811
-    body = {
-        "status": "OK",
-        "data-availability": "available",
-        "var": [{"val": 1, "label": "Uji", "unit": "", "decimal": 0}],
-        "turvar": [{"val": 1, "label": "A"}, {"val": 11, "label": "B"}],
-        "labelvervar": "Wilayah",
-        "vervar": [{"val": 1, "label": "X"}, {"val": 11, "label": "Y"}],
-        "tahun": [{"val": 123, "label": "2023"}],
-        "turtahun": [{"val": 0, "label": "Tahun"}],
-        "datacontent": {"11111230": 5.0, "1111230": 1.0, "111111230": 2.0},
-    }
+    body = colliding_body()
     bps_server.add_data(1, body)
     (resp,) = client.fetch_data("0000", 1, [2023])
     t = decode_data_response(resp.json())

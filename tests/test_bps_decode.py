@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tasks.bps_decode import CELL_COLUMNS, decode_data_response, preliminary_status
 from tasks.bps_errors import (
@@ -213,3 +215,39 @@ def test_decoder_does_not_mutate_the_body(body533):
     before = copy.deepcopy(body533["tahun"])
     decode_data_response(body533)
     assert body533["tahun"] == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    vervar=st.lists(st.integers(0, 99999), min_size=1, max_size=4, unique=True),
+    turvar=st.lists(st.integers(0, 3000), min_size=1, max_size=3, unique=True),
+    tahun=st.lists(st.integers(90, 130), min_size=1, max_size=3, unique=True),
+    turtahun=st.lists(st.integers(0, 70), min_size=1, max_size=4, unique=True),
+    var=st.integers(1, 9999),
+    seed=st.integers(0, 2**31),
+)
+def test_any_id_widths_decode_back_exactly(vervar, turvar, tahun, turtahun, var, seed):
+    import random
+
+    rng = random.Random(seed)
+    combos = [(v, t, y, q) for v in vervar for t in turvar for y in tahun for q in turtahun]
+    keys = [f"{v}{var}{t}{y}{q}" for v, t, y, q in combos]
+    unique = {k for k in keys if keys.count(k) == 1}
+    expected = {
+        c: float(rng.randint(-1000, 1000)) for c, k in zip(combos, keys, strict=True) if rng.random() < 0.7
+    }
+    content = {f"{v}{var}{t}{y}{q}": val for (v, t, y, q), val in expected.items()}
+    body = _body(vervar, turvar, tahun, [(q, f"Q{q}") for q in turtahun], content, var=var)
+    t = decode_data_response(body)
+    got = {
+        (int(r.vervar_code), int(r.turvar_code), int(r.tahun_id), int(r.turtahun_code)): r.value
+        for r in t.cells.itertuples()
+    }
+    for combo, key in zip(combos, keys, strict=True):
+        if key not in unique:
+            assert math.isnan(got[combo])  # a collision is never guessed
+        elif combo in expected:
+            assert got[combo] == expected[combo]
+        else:
+            assert math.isnan(got[combo])  # absent is missing, never zero
+    assert {c["key"] for c in t.collisions} == set(keys) - unique

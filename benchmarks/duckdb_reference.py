@@ -291,7 +291,11 @@ def compare_aggregates(pipeline: pd.DataFrame, reference: pd.DataFrame, rtol: fl
     for df in (p, r):
         for k in ("kabkota_code", "pdrb_group"):
             df[k] = df[k].astype("object").where(df[k].notna(), "*").astype(str)
-    m = p.merge(r, on=keys, how="outer", suffixes=("_p", "_r"), indicator=True)
+    # explicit sides, so extra columns on either side never collide in the merge
+    r = r[keys + [c for c in AGGREGATE_COLUMNS if c in r.columns] + ["primary_suppressed"]]
+    r = r.rename(columns={c: c + "_r" for c in r.columns if c not in keys})
+    p = p.rename(columns={c: c + "_p" for c in AGGREGATE_COLUMNS if c in p.columns})
+    m = p.merge(r, on=keys, how="outer", indicator=True)
     only = m["_merge"].value_counts()
     if only.get("left_only", 0) or only.get("right_only", 0):
         cmp.ok = False
@@ -301,7 +305,7 @@ def compare_aggregates(pipeline: pd.DataFrame, reference: pd.DataFrame, rtol: fl
     both = m[m["_merge"] == "both"].copy()
     cmp.cells_compared = len(both)
     supp_p = both["suppressed"].astype("boolean").fillna(False).to_numpy(bool)
-    supp_r = both["primary_suppressed"].astype(bool).to_numpy()
+    supp_r = both["primary_suppressed_r"].astype(bool).to_numpy()
     reason = both.get("suppression_reason", pd.Series("", index=both.index)).astype(str).str.lower()
     primary_p = supp_p & reason.str.contains("|".join(PRIMARY_REASON_PATTERNS), regex=True).to_numpy()
     cmp.suppression = {

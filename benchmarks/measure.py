@@ -82,6 +82,8 @@ class Measurement:
 
     name: str
     seconds: float = 0.0
+    # CPU seconds of this process (all threads): on a shared machine the steadier figure of the two
+    cpu_seconds: float = 0.0
     rows: int | None = None
     peak_rss_mb: float = 0.0
     start_rss_mb: float = 0.0
@@ -107,6 +109,7 @@ def measure(name: str, rows: int | None = None, interval: float = 0.02) -> Itera
     m = Measurement(name=name, rows=rows)
     with RssSampler(interval=interval) as sampler:
         t0 = time.perf_counter()
+        c0 = time.process_time()
         try:
             yield m
         except BaseException as exc:
@@ -115,6 +118,7 @@ def measure(name: str, rows: int | None = None, interval: float = 0.02) -> Itera
             raise
         finally:
             m.seconds = time.perf_counter() - t0
+            m.cpu_seconds = time.process_time() - c0
     m.peak_rss_mb = sampler.peak / MB
     m.start_rss_mb = sampler.start_rss / MB
 
@@ -123,6 +127,7 @@ def measure(name: str, rows: int | None = None, interval: float = 0.02) -> Itera
 class ProcessResult:
     returncode: int
     seconds: float
+    cpu_seconds: float  # user + system of the process and the children it waited for
     peak_rss_mb: float  # sampled over the process tree (the process and its children)
     stdout: str
     stderr: str
@@ -137,6 +142,7 @@ def run_measured(
 ) -> ProcessResult:
     """Run a command, timing it and sampling the peak RSS of its process tree."""
     t0 = time.perf_counter()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         list(cmd),
         env=dict(env) if env is not None else None,
@@ -152,7 +158,9 @@ def run_measured(
             proc.kill()
             out, err = proc.communicate()
             err += f"\n[benchmark] killed after {timeout} s"
-    return ProcessResult(proc.returncode, time.perf_counter() - t0, sampler.peak / MB, out, err)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    return ProcessResult(proc.returncode, time.perf_counter() - t0, cpu, sampler.peak / MB, out, err)
 
 
 PACKAGES = ("prefect", "great-expectations", "pandas", "pyarrow", "numpy", "duckdb", "jinja2", "openpyxl")

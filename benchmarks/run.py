@@ -234,6 +234,7 @@ def _run_worker(kind: str, period: str, root: Path, out: Path, env: dict[str, st
     data: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     data.update(
         process_seconds=res.seconds,
+        process_cpu_seconds=res.cpu_seconds,
         process_peak_rss_mb=res.peak_rss_mb,
         returncode=res.returncode,
     )
@@ -434,7 +435,8 @@ def scenario_kaltim(args: argparse.Namespace, server: PrefectServer | None) -> d
     def one(env: dict[str, str]) -> dict[str, Any]:
         fresh()
         r = run_measured(cmd_base, env=env, cwd=str(PROJECT_ROOT), timeout=args.timeout)
-        d = {"seconds": r.seconds, "peak_rss_mb": r.peak_rss_mb, "returncode": r.returncode}
+        d = {"seconds": r.seconds, "cpu_seconds": r.cpu_seconds, "peak_rss_mb": r.peak_rss_mb,
+             "returncode": r.returncode}  # fmt: skip
         if r.returncode != 0:
             d["stderr_tail"] = r.stderr[-2000:]
         return d
@@ -462,61 +464,64 @@ def _fmt(x: Any, nd: int = 2) -> str:
 
 
 def table_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
-    """(scenario, step, status, wall s, rows, rows/s, peak RSS MB) for the printed table."""
+    """(scenario, step, status, wall s, cpu s, rows, rows/s, peak RSS MB) for the printed table."""
     rows: list[tuple[str, ...]] = []
 
-    def add(sc: str, d: dict[str, Any]) -> None:
-        rows.append((sc, d["name"], d.get("status", "ok"), _fmt(d.get("seconds")), _fmt(d.get("rows")),
-                     _fmt(d.get("rows_per_second"), 0), _fmt(d.get("peak_rss_mb"), 0)))  # fmt: skip
+    def row(sc: str, step: str, status: str, wall: Any = None, cpu: Any = None, n: Any = None,
+            rps: Any = None, rss: Any = None) -> None:  # fmt: skip
+        rows.append((sc, step, status, _fmt(wall), _fmt(cpu), _fmt(n), _fmt(rps, 0), _fmt(rss, 0)))
+
+    def add(sc: str, d: dict[str, Any], name: str | None = None, status: str | None = None) -> None:
+        row(sc, name or d["name"], status or d.get("status", "ok"), d.get("seconds"), d.get("cpu_seconds"),
+            d.get("rows"), d.get("rows_per_second"), d.get("peak_rss_mb"))  # fmt: skip
+
+    def proc(sc: str, name: str, d: dict[str, Any]) -> None:
+        peak = max(d.get("ru_maxrss_mb") or 0, d.get("process_peak_rss_mb") or d.get("peak_rss_mb") or 0)
+        row(sc, name, "ok" if d.get("returncode") == 0 else "failed", d.get("process_seconds", d.get("seconds")),
+            d.get("process_cpu_seconds", d.get("cpu_seconds")), rss=peak)  # fmt: skip
 
     sc = results["scenarios"]
     if "month" in sc:
         mo = sc["month"]
         if "generate" in mo:
-            add("month", mo["generate"] | {"name": "generate (excluded)"})
+            add("month", mo["generate"], "generate (excluded)")
         for m in mo["stages"].get("measurements", []):
             add("month", m)
-        st = mo["stages"]
-        rows.append(("month", "stages worker process", "ok" if st.get("returncode") == 0 else "failed",
-                     _fmt(st.get("process_seconds")), "", "", _fmt(st.get("process_peak_rss_mb"), 0)))  # fmt: skip
+        proc("month", "stages worker process", mo["stages"])
         dk = mo.get("duckdb", {})
         if dk.get("status") == "ok":
-            rows.append(("month", "duckdb reference", "agrees" if dk.get("agrees") else "DIFFERS",
-                         _fmt(dk["seconds"]), _fmt(dk["rows"]), "", ""))  # fmt: skip
+            row(
+                "month",
+                "duckdb reference",
+                "agrees" if dk.get("agrees") else "DIFFERS",
+                dk["seconds"],
+                n=dk["rows"],
+            )
         for key, label in (("flow_warmup", "flow (server, warm-up)"), ("flow", "flow (server, warm)")):
             if key in mo:
-                f = mo[key]
-                peak = max(f.get("ru_maxrss_mb", 0), f.get("process_peak_rss_mb", 0))
-                rows.append(("month", label + " process", "ok" if f.get("returncode") == 0 else "failed",
-                             _fmt(f.get("process_seconds")), "", "", _fmt(peak, 0)))  # fmt: skip
-                if "flow_seconds" in f:
-                    rows.append(("month", label + " flow call", "ok", _fmt(f["flow_seconds"]), "", "", ""))
+                proc("month", label + " process", mo[key])
+                if "flow_seconds" in mo[key]:
+                    row("month", label + " flow call", "ok", mo[key]["flow_seconds"])
         if "prefect_overhead_seconds" in mo:
-            rows.append(("month", "prefect overhead (flow - stages)", "ok",
-                         _fmt(mo["prefect_overhead_seconds"]), "", "", ""))  # fmt: skip
+            row("month", "prefect overhead (flow - stages)", "ok", mo["prefect_overhead_seconds"])
     if "year" in sc:
         yr = sc["year"]
         if "generate" in yr:
-            add("year", yr["generate"] | {"name": "generate (excluded)"})
+            add("year", yr["generate"], "generate (excluded)")
         for m in yr["pandas"]["steps"].values():
-            add("year", m | {"name": "pandas " + m["name"]})
-        add("year", yr["pandas"]["total"] | {"name": "pandas total"})
-        add(
-            "year",
-            yr["duckdb"]["total"]
-            | {"name": "duckdb total", "status": "agrees" if yr["agrees"] else "DIFFERS"},
-        )
-        rows.append(("year", "pandas / duckdb", "", _fmt(yr["compute_over_duckdb"]) + "x", "", "", ""))
+            add("year", m, "pandas " + m["name"])
+        add("year", yr["pandas"]["total"], "pandas total")
+        add("year", yr["duckdb"]["total"], "duckdb total", "agrees" if yr["agrees"] else "DIFFERS")
+        rows.append(("year", "pandas / duckdb", "", _fmt(yr["compute_over_duckdb"]) + "x", "", "", "", ""))
     if "kaltim" in sc:
         for key, d in sc["kaltim"].items():
             if isinstance(d, dict) and "seconds" in d:
-                rows.append(("kaltim", key, "ok" if d["returncode"] == 0 else "failed", _fmt(d["seconds"]), "",
-                             "", _fmt(d["peak_rss_mb"], 0)))  # fmt: skip
+                proc("kaltim", key, d)
     return rows
 
 
 def print_table(rows: list[tuple[str, ...]]) -> None:
-    head = ("scenario", "step", "status", "wall s", "rows", "rows/s", "peak RSS MB")
+    head = ("scenario", "step", "status", "wall s", "cpu s", "rows", "rows/s", "peak RSS MB")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
 
     def line(r: tuple[str, ...]) -> str:

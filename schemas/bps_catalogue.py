@@ -89,7 +89,11 @@ DATASETS: tuple[BpsDataset, ...] = (
         turtahun_label="Tahunan",
         turtahun_id=35,
         fallback="pdrb_adhk_province_file",
-        extra={"unit_in_other_titles": "Milyar Rupiah"},
+        extra={
+            "unit_in_other_titles": "Milyar Rupiah",
+            "vintage_id": "data hingga Triwulan II 2024, respons tanpa last_update; salinan respons WebAPI "
+            "dari github.com/zakiibnu723/pdrb-map commit 917985c1",
+        },
     ),
     BpsDataset(
         key="pdrb_adhk_province_file",

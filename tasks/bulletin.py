@@ -313,7 +313,7 @@ def build_context(
         nat_vals = [_opt(nat_all.loc[y, PROD]) if y in nat_all.index else None for y in years]
         trend = LineChart(
             chart_id="gambar-tren",
-            title=f"{t('productivity')} {t('kaltim')} {t('indonesia')}, {ylab(years[0])}–{ylab(years[-1])} ({t('unit_million_per_worker')})",
+            title=f"{t('productivity')} {t('kaltim')} {t('and')} {t('indonesia')}, {ylab(years[0])}–{ylab(years[-1])} ({t('unit_million_per_worker')})",
             desc="; ".join(
                 f"{ylab(y)}: {t('kaltim')} {F.number(a, 2, lang)}, {t('indonesia')} {F.number(b, 2, lang)}"
                 for y, a, b in zip(years, kal_vals, nat_vals, strict=True)
@@ -342,7 +342,7 @@ def build_context(
                 "table": {
                     "id": "tabel-tren",
                     "n": tabs.next(),
-                    "title": f"{t('productivity')} {t('kaltim')} {t('indonesia')} ({t('unit_million_per_worker')})",
+                    "title": f"{t('productivity')} {t('kaltim')} {t('and')} {t('indonesia')} ({t('unit_million_per_worker')})",
                     "head": [t("year"), t("kaltim"), f"{t('growth')} (%)", t("indonesia")],
                     "rows": trows,
                     "source": t("source_bps"),
@@ -424,7 +424,7 @@ def build_context(
         sd = sd.sort_values("employed_persons", ascending=False)
         chart = BarChart(
             chart_id="gambar-sektor",
-            title=f"{t('employed')} {t('kaltim')} Agustus {ylab(sy)} ({t('unit_persons')})",
+            title=f"{t('employed')} {t('kaltim')} {F.period_label(f'{sy}-08', lang)} ({t('unit_persons')})",
             desc=", ".join(
                 f"{n}: {F.number(v, 0, lang)}" for n, v in zip(sd[gcol], sd["employed_persons"], strict=True)
             ),
@@ -460,14 +460,20 @@ def build_context(
             {
                 "id": "sektor",
                 "title": t("sec_sectors"),
-                "figure": _figure(figs.next(), chart, f"{t('source_bps')}, Sakernas Agustus", t, variant),
+                "figure": _figure(
+                    figs.next(),
+                    chart,
+                    f"{t('source_bps')}, Sakernas {F.period_label(f'{sy}-08', lang).split()[0]}",
+                    t,
+                    variant,
+                ),
                 "table": {
                     "id": "tabel-sektor",
                     "n": tabs.next(),
-                    "title": f"{t('employed')} {t('kaltim')}, Agustus {ylab(sy)}",
+                    "title": f"{t('employed')} {t('kaltim')}, {F.period_label(f'{sy}-08', lang)}",
                     "head": [t("sector"), f"{t('employed')} ({t('unit_persons')})", f"{t('share')} (%)"],
                     "rows": rows,
-                    "source": f"{t('source_bps')}, Sakernas Agustus",
+                    "source": f"{t('source_bps')}, Sakernas {F.period_label(f'{sy}-08', lang).split()[0]}",
                     "numeric": [1, 2],
                 },
             }

@@ -80,7 +80,7 @@ def nice_max(v: float) -> float:
     return 10 * exp
 
 
-def _ticks(vmax: float, n: int = 4) -> list[float]:
+def _ticks(vmax: float, n: int = 5) -> list[float]:
     """Round tick values from 0 to just above ``vmax``, about ``n`` steps of 1, 2 or 5 × 10^k."""
     if vmax <= 0 or not math.isfinite(vmax):
         return [0.0, 1.0]
@@ -103,7 +103,10 @@ def _open_svg(c_id: str, title: str, desc: str, width: int, height: int) -> list
 
 
 def bar_chart_svg(c: BarChart) -> str:
-    width, label_w, value_w, row_h, top, bottom = 460, 150, 56, 18, 8, 24
+    longest = max((len(lab) for lab in c.labels), default=10)
+    # room for the longest label (about 6.6 px per character at 12 px), so names are never cut
+    label_w = min(max(60, int(longest * 6.6) + 10), 230)
+    width, value_w, row_h, top, bottom = 310 + label_w, 56, 18, 8, 24
     plot_w = width - label_w - value_w
     height = top + row_h * len(c.labels) + bottom
     present = [v for v in c.values if v is not None]
@@ -142,7 +145,7 @@ def bar_chart_svg(c: BarChart) -> str:
 
 
 def line_chart_svg(c: LineChart) -> str:
-    width, height, left, right, top, bottom = 460, 260, 48, 16, 16, 56
+    width, height, left, right, top, bottom = 460, 260, 48, 30, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     present = [v for vals in c.series.values() for v in vals if v is not None]
     ticks = _ticks(max(present) if present else 1.0)

@@ -127,6 +127,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "more": "bertambah",
         "less": "berkurang",
         "times": "kali",
+        "and": "dan",
     },
     "en": {
         "office": "MANPOWER AND TRANSMIGRATION OFFICE OF EAST KALIMANTAN PROVINCE",
@@ -219,6 +220,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "more": "up",
         "less": "down",
         "times": "times",
+        "and": "and",
     },
 }
 

@@ -3,12 +3,14 @@
 Structure of a bulletin message (what mail clients render reliably)::
 
     multipart/mixed
-    ├── multipart/related
-    │   ├── multipart/alternative
-    │   │   ├── text/plain
-    │   │   └── text/html        (CSS inlined with css_inline; charts as <img src="cid:...">)
-    │   └── image/png ...        (Content-ID for each chart)
+    ├── multipart/alternative
+    │   ├── text/plain
+    │   └── multipart/related
+    │       ├── text/html        (CSS inlined with css_inline; charts as <img src="cid:...">)
+    │       └── image/png ...    (Content-ID for each chart)
     └── text/html attachment     (the full self-contained bulletin)
+
+(the images belong to the HTML alternative only, so a text-only reader never sees them.)
 
 With no SMTP host the message is written to ``processed/outbox/`` as ``.eml`` and the ledger says
 so; when sending fails after the retries it also stays in the outbox, and the run goes on. The

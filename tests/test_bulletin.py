@@ -1,0 +1,211 @@
+"""The bulletin's numbers come from the Parquet outputs; confidentiality, synthetic labels, archive, stage."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from tasks import delivery_ledger as L
+from tasks import formatting as F
+from tasks.bulletin import build_context, load_inputs, produce_period, render_bulletin
+from tasks.company_report import build_company_context, render_company_report
+from tasks.mailer import Recipient
+from tests.bulletin_fixtures import SCRIPT_NAME, kabkota_frame, provincial_frame, write_fixture
+
+PERIOD = "2025-08"
+RUN = date(2025, 9, 5)
+
+
+class Tables(HTMLParser):
+    """table id -> list of (data-code, [cell texts]) for every body row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[tuple[str, list[str]]]] = {}
+        self.stack: list[str] = []
+        self.row: tuple[str, list[str]] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self.stack.append(a.get("id") or "")
+            self.tables.setdefault(self.stack[-1], [])
+        elif tag == "tr" and self.stack:
+            self.row = (a.get("data-code") or "", [])
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row[1].append("".join(self.cell).strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            if self.row[0]:
+                self.tables[self.stack[-1]].append(self.row)
+            self.row = None
+        elif tag == "table" and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def tables(html: str) -> dict[str, dict[str, list[str]]]:
+    p = Tables()
+    p.feed(html)
+    return {tid: dict(rows) for tid, rows in p.tables.items()}
+
+
+def num(text: str) -> float:
+    """Parse an Indonesian printed number ("1.976.447", "288,81", "-0,76")."""
+    return float(text.replace(".", "").replace(",", "."))
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return write_fixture(tmp_path / "data", PERIOD, script_name=True)
+
+
+@pytest.fixture
+def html(storage):
+    return render_bulletin(build_context(load_inputs(storage, PERIOD), "id", RUN, 3))
+
+
+def test_province_numbers_equal_parquet(html):
+    prov = provincial_frame()
+    y24 = prov[(prov["year"] == 2024) & (prov["region_code"] != "00")].set_index("region_code")
+    tab = tables(html)["tabel-provinsi"]
+    assert set(y24.index) <= set(tab)
+    for code, r in y24.iterrows():
+        cells = tab[code]
+        assert cells[0] == r["region_name"]
+        assert num(cells[1]) == pytest.approx(round(r["productivity_million_idr_per_worker"], 2), abs=1e-9)
+        assert int(cells[3]) == int(r["rank"])
+    kaltim = y24.loc["64"]
+    assert num(tab["64"][2]) == pytest.approx(round(kaltim["productivity_growth_pct"], 2))
+    assert tab["00"][1] == "-"  # no national PDB for 2024: empty, never the provinces' sum
+
+
+def test_trend_kabkota_and_highlights_equal_parquet(html):
+    prov = provincial_frame()
+    k = prov[prov["region_code"] == "64"].set_index("year")
+    n = prov[prov["region_code"] == "00"].set_index("year")
+    trend = tables(html)["tabel-tren"]
+    for y in (2022, 2023, 2024):
+        row = trend[str(y)]
+        assert row[0].startswith(str(y)) and row[0].endswith("*")  # preliminary marks after the year
+        assert num(row[1]) == pytest.approx(round(k.loc[y, "productivity_million_idr_per_worker"], 2))
+    assert num(trend["2023"][3]) == pytest.approx(
+        round(n.loc[2023, "productivity_million_idr_per_worker"], 2)
+    )
+    assert trend["2024"][3] == "-"
+
+    kk = kabkota_frame()
+    kk = kk[kk["year"] == 2024].set_index("region_code")
+    tab = tables(html)["tabel-kabkota"]
+    assert set(tab) == set(kk.index)
+    for code, r in kk.iterrows():
+        assert num(tab[code][1]) == r["employed_persons"]
+        assert num(tab[code][3]) == pytest.approx(round(r["productivity_million_idr_per_worker"], 2))
+
+    value = F.rupiah_million(k.loc[2024, "productivity_million_idr_per_worker"], 2)
+    assert f"tahun 2024*** sebesar {value} per pekerja" in html
+    assert "peringkat ke-2 dari 38 provinsi" in html
+    assert F.persons(int(k.loc[2024, "employed_persons"])) in html
+    assert "* angka sementara; ** angka sangat sementara; *** angka sangat sangat sementara" in html
+
+
+def test_suppressed_cells_show_text_never_values(storage, html):
+    agg = pd.read_parquet(storage.local_path(f"processed/indicators/aggregates/period={PERIOD}"))
+    tab = tables(html)["tabel-agregat-kabkota"]
+    for r in agg[agg["level"] == "kabkota"].itertuples():
+        cells = tab[r.kabkota_code]
+        if r.suppressed:
+            assert cells[2] == "tidak dipublikasikan (kerahasiaan)"
+        else:
+            assert cells[2] == F.rupiah(r.va_per_worker_idr, 2)
+    assert any(r.suppressed for r in agg.itertuples())
+
+
+def test_quality_annex_and_synthetic_label(html):
+    q = tables(html)
+    assert q["tabel-ringkas-kualitas"]["quarantined"] == ["Baris dikarantina", "4"]
+    assert q["tabel-ringkas-kualitas"]["accepted"] == ["Baris diterima", "7"]
+    assert q["tabel-kualitas"]["kabkota_invalid"][1] == "2"
+    assert "data perusahaan sintetis (contoh)" in html
+    assert 'id="sintetis"' in html
+
+
+def test_self_contained_no_other_host(html):
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "url(" not in html
+    assert "<script" not in html
+    assert "@page" in html and "overflow-x: auto" in html
+
+
+def test_no_submissions_is_said(tmp_path):
+    st = write_fixture(tmp_path / "data", PERIOD, submissions=False)
+    html = render_bulletin(build_context(load_inputs(st, PERIOD), "id", RUN, 1))
+    assert "Tidak ada kiriman data perusahaan yang masuk untuk periode Agustus 2025." in html
+    assert "sintetis" not in html
+
+
+def test_english_option(storage):
+    html = render_bulletin(build_context(load_inputs(storage, PERIOD), "en", RUN, 3))
+    assert "Labour Productivity in East Kalimantan, August 2025" in html
+    assert "IDR 288.81 million per worker" in html
+
+
+def test_company_report_escapes_and_stays_confidential(storage):
+    inp = load_inputs(storage, PERIOD)
+    row = inp.companies[inp.companies["company_name"] == SCRIPT_NAME].iloc[0]
+    html = render_company_report(build_company_context(storage, inp, row, "id", "5 September 2025"))
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "RAHASIA" in html
+    assert "TANDA TERIMA" in html  # its receipt embedded
+    others = set(inp.companies["company_name"]) - {SCRIPT_NAME}
+    assert not any(o.replace("(SINTETIS)", "").strip() in html for o in others)
+    trend = tables(html)
+    assert "Juli 2025" in html and "Agustus 2025" in html  # previous period's partition used
+    bench = html.split('id="tabel-pembanding"')[1]
+    assert "Kota Balikpapan" in bench  # 3 companies: published cell
+    assert "tidak dipublikasikan" not in bench
+    assert trend  # parsed
+
+
+def test_produce_period_writes_outputs_and_archive(storage):
+    r = produce_period(storage, PERIOD, "id", RUN, [Recipient("A", "a@x.invalid", "x", "en", "")])
+    base = f"processed/bulletins/{PERIOD}"
+    for name in ("bulletin.html", "bulletin-en.html", "bulletin-email.html", "charts/gambar-provinsi.png"):
+        assert storage.exists(f"{base}/{name}"), name
+    assert len(storage.listdir(f"{base}/companies")) == 7
+    index = storage.read_text("processed/bulletins/index.html")
+    assert 'href="2025-08/bulletin.html"' in index
+    email = storage.read_text(f"{base}/bulletin-email.html")
+    assert "<style" not in email and 'src="cid:gambar-provinsi@produktivitas"' in email
+    assert r["counts"]["company_reports"] == 7
+    assert {m.kind for m in r["messages"]} == {"bulletin", "company_report"}
+
+
+@pytest.mark.flow
+@pytest.mark.slow
+def test_stage_renders_and_outbox_rerun_sends_nothing(prefect_harness, tmp_path):
+    from flows.settings import load_settings
+    from flows.stage_bulletin import bulletin_stage
+
+    st = write_fixture(tmp_path / "data", PERIOD)
+    settings = load_settings(env={}, storage_root=str(tmp_path / "data"))
+    first = bulletin_stage(settings=settings, storage_root=st.root, period=PERIOD, run_id="t1")
+    assert first["counts"]["mail_outbox"] == first["counts"]["messages"] > 0
+    assert any("outbox" in n for n in first["notices"])
+    second = bulletin_stage(settings=settings, storage_root=st.root, period=PERIOD, run_id="t2")
+    assert second["counts"]["mail_outbox"] == 0
+    assert second["counts"]["mail_skipped"] == first["counts"]["messages"]
+    statuses = [e["status"] for e in L.read_ledger(st)]
+    assert statuses == [L.OUTBOX] * first["counts"]["messages"]

@@ -1,0 +1,61 @@
+"""Inline SVG charts (accessible, escaped) and their PNG twins for e-mail."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tasks.charts import HIGHLIGHT, BarChart, LineChart, _ticks
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def _bar(**kw):
+    args = dict(
+        chart_id="g1",
+        title="Produktivitas <provinsi>",
+        desc="DKI Jakarta: 421,16",
+        labels=["DKI Jakarta", "Kalimantan Timur", "<script>x</script>", "Papua"],
+        values=[421.16, 288.81, 50.0, None],
+        highlight={"Kalimantan Timur"},
+    )
+    args.update(kw)
+    return BarChart(**args)
+
+
+def test_bar_svg_is_wellformed_accessible_and_escaped():
+    svg = _bar().svg()
+    root = ET.fromstring(svg)  # raises if a label broke the XML
+    assert root.get("role") == "img"
+    ids = root.get("aria-labelledby").split()
+    assert root.find(f"{NS}title").get("id") == ids[0]
+    assert root.find(f"{NS}desc").get("id") == ids[1]
+    assert root.find(f"{NS}title").text == "Produktivitas <provinsi>"
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "width=" not in svg.split(">")[0]  # scales with the page, no fixed width
+    rects = root.findall(f"{NS}rect")
+    assert len(rects) == 3  # the missing value draws no bar
+    assert [r.get("fill") for r in rects].count(HIGHLIGHT) == 1
+
+
+def test_line_svg_leaves_gap_for_missing_years():
+    c = LineChart(
+        chart_id="g2", title="t", desc="d", x=[2022, 2023, 2024],
+        series={"Kalimantan Timur": [290.0, 291.0, 288.8], "Indonesia": [86.5, 87.9, None]},
+    )  # fmt: skip
+    root = ET.fromstring(c.svg())
+    lines = root.findall(f"{NS}polyline")
+    assert len(lines) == 2
+    assert len(lines[1].get("points").split()) == 2  # Indonesia stops at 2023
+    assert len(root.findall(f"{NS}circle")) == 5
+
+
+def test_ticks_are_round():
+    assert _ticks(421.16) == [0, 100, 200, 300, 400, 500]
+    assert _ticks(1_976_447)[-1] >= 1_976_447
+
+
+def test_png_is_a_png_and_stable():
+    c = _bar()
+    a, b = c.png(), c.png()
+    assert a[:8] == b"\x89PNG\r\n\x1a\n"
+    assert a == b  # same data, same bytes: the delivery ledger's content hash stays stable

@@ -407,7 +407,7 @@ def build_context(
                     "rows": rows,
                     "source": t("source_bps"),
                     "numeric": [1, 2, 3, 4],
-                    "note": t("not_available") + ": " + F.EMPTY_CELL,
+                    "note": f"{F.EMPTY_CELL} = {t('not_available')}",
                 },
             }
         )

@@ -31,7 +31,7 @@ from tasks import bps_tables as bt
 from tasks import bps_validate as bv
 from tasks import provincial as pv
 from tasks.bps_decode import decode_data_response
-from tasks.bps_errors import BpsApiError
+from tasks.bps_errors import BpsApiError, BpsTransportError
 from tasks.logs import get_logger
 from tasks.parquet_io import frame_to_table, write_table
 from tasks.secrets import Secret, redact
@@ -50,7 +50,25 @@ def _vintage_of(entries: list[dict], ds: cat.BpsDataset) -> str:
     return f"BPS WebAPI retrieved {retrieved}; {lu}"
 
 
-@task(name="bps-fetch", cache_policy=NO_CACHE)
+def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """One more attempt only for transport failures (the client already retried each request);
+    a refused key or a missing table will not change by retrying."""
+    try:
+        state.result()
+    except BpsTransportError:
+        return True
+    except Exception:  # noqa: BLE001 - any other failure goes straight to the fallback
+        return False
+    return False
+
+
+@task(
+    name="bps-fetch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=_retry_transient,
+)
 def fetch_task(
     storage_root: str,
     base_url: str,
@@ -209,7 +227,21 @@ def bps_stage(settings: Settings, storage_root: str, period: str, run_id: str) -
         notices.append(f"Data BPS tidak diambil dari WebAPI ({why}); memakai data tersimpan terbaru: {what}.")
         log.info("BPS WebAPI not used (%s); using %s", why, what)
 
-    parsed = parse_task(storage.root, entries, data_source)
+    try:
+        parsed = parse_task(storage.root, entries, data_source)
+    except (bt.BpsTableError, FileNotFoundError) as exc:
+        # Nothing readable at all (snapshot files missing or unusable): say so instead of a traceback.
+        log.error("BPS stage could not read its inputs: %s", exc)
+        return {
+            "counts": {},
+            "outputs": [],
+            "notices": notices,
+            "diagnostics": diagnostics,
+            "tables": {},
+            "data_source": data_source,
+            "vintages": {},
+            "fatal": f"Tabel BPS tidak dapat dibaca: {exc}",
+        }
     diagnostics += parsed["diagnostics"]
     reports = validate_task(parsed["grdp"], parsed["employed"], parsed["sector"])
     for r in reports:

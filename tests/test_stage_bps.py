@@ -98,3 +98,12 @@ def test_online_stage_fetches_stores_and_matches_snapshot(prefect_harness, data_
     assert down["data_source"] == "stored-webapi"
     assert any("BPS WebAPI gagal" in n and "diambil" in n for n in down["notices"])
     pd.testing.assert_frame_equal(read_frame(st, PROVINCIAL)[cols], snap[cols])
+
+
+@pytest.mark.flow
+def test_stage_without_inputs_reports_fatal(prefect_harness, tmp_path):
+    root = tmp_path / "empty"
+    (root / "raw").mkdir(parents=True)
+    out = _run(root, "empty")
+    assert "fatal" in out and "tidak dapat dibaca" in out["fatal"]
+    assert out["outputs"] == [] and not (root / PROVINCIAL).exists()

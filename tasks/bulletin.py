@@ -501,7 +501,8 @@ def build_context(
             ("kabkota", t("kabkota"), {c: kabkota_display_name(c) for c in kaltim_kabkota()}),
             ("pdrb_group", t("sector"), pdrb_groups()),
         ):
-            part = agg[agg["level"] == level]
+            # the indicators stage names the sector level "sector" (older drafts: "pdrb_group")
+            part = agg[agg["level"].isin([level, "sector"] if level == "pdrb_group" else [level])]
             if part.empty:
                 continue
             key = "kabkota_code" if level == "kabkota" else "pdrb_group"

@@ -47,6 +47,19 @@ INDICATORS: list[tuple[str, str, str, str]] = [
         "ratio",
     ),
     ("productivity_index", "Indeks produktivitas", "Productivity index", "index"),
+    (
+        "productivity_index_prev",
+        "Indeks produktivitas (periode sebelumnya = 100)",
+        "Productivity index (previous period = 100)",
+        "index",
+    ),
+    (
+        "productivity_index_base",
+        "Indeks produktivitas (periode dasar = 100)",
+        "Productivity index (base period = 100)",
+        "index",
+    ),
+    ("productivity_index_chain", "Indeks produktivitas berantai", "Chained productivity index", "index"),
 ]
 
 
@@ -112,7 +125,8 @@ def build_company_context(
                 f"{row.get('pdrb_group')} {pdrb_groups().get(str(row.get('pdrb_group')), '')}".strip(),
             ),
         ):
-            cell = agg[(agg["level"] == level) & (agg[key].astype(str) == str(row.get(key)))]
+            levels = [level, "sector"] if level == "pdrb_group" else [level]
+            cell = agg[agg["level"].isin(levels) & (agg[key].astype(str) == str(row.get(key)))]
             # Only published cells: a suppressed cell is never shown, not even as a hint of its value.
             cell = cell[~cell["suppressed"].fillna(True).astype(bool)]
             for c in cell.itertuples():

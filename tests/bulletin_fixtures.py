@@ -197,15 +197,15 @@ def company_frames(
         }
     )
     rows = []
-    for level, key in (("kabkota", "kabkota_code"), ("pdrb_group", "pdrb_group")):
+    for level, key in (("kabkota", "kabkota_code"), ("sector", "pdrb_group")):
         for code, g in comp.groupby(key):
             k = len(g)
             suppressed = k < 3
             rows.append(
                 {
                     "level": level,
-                    "kabkota_code": code if level == "kabkota" else "",
-                    "pdrb_group": code if level == "pdrb_group" else "",
+                    "kabkota_code": code if level == "kabkota" else None,
+                    "pdrb_group": code if level == "sector" else None,
                     "n_companies": k,
                     "workers_sum": None if suppressed else float(g["workers_avg_total"].sum()),
                     "value_added_idr_sum": None if suppressed else float(g["value_added_idr"].sum()),

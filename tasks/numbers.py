@@ -26,11 +26,12 @@ Number formats and the ambiguity rule
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MISSING_TOKENS = ("", "-", "–", "—", "--")
 
@@ -95,23 +96,37 @@ def _is_number(v: object) -> bool:
 
 
 # --- numbers ------------------------------------------------------------------------------------------
-_RE_CURRENCY = re.compile(r"^(?:rp\.?|idr)", re.IGNORECASE)
-_RE_TRAIL_DASH = re.compile(r"[.,]-$")
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("plain", re.compile(r"^(?P<i>\d+)$")),
-    ("id_thousands", re.compile(r"^(?P<i>[1-9]\d{0,2}(?:\.\d{3})+)(?:,(?P<f>\d+))?$")),
-    ("en_thousands", re.compile(r"^(?P<i>[1-9]\d{0,2}(?:,\d{3}){2,})(?:\.(?P<f>\d+))?$")),
-    ("en_thousands_dec", re.compile(r"^(?P<i>[1-9]\d{0,2}(?:,\d{3})+)\.(?P<f>\d+)$")),
-    ("ambiguous", re.compile(r"^[1-9]\d{0,2},\d{3}$")),
-    ("id_decimal", re.compile(r"^(?P<i>\d*),(?P<f>\d+)$")),
-    ("en_decimal", re.compile(r"^(?P<i>\d*)\.(?P<f>\d+)$")),
-    ("scientific", re.compile(r"^(?P<s>\d+(?:[.,]\d+)?[eE][+-]?\d+)$")),
+# Literal whitespace characters (incl. no-break spaces Excel uses as thousands separators), not
+# "\s" or "\u" escapes: those make pandas fall back from pyarrow to a Python loop per cell.
+_SPACES = "[ \t\r\n\x0b\x0c\u00a0\u202f\u2009]+"
+_RE_CURRENCY = r"(?i)^(?:rp\.?|idr)"
+_RE_TRAIL_DASH = r"[.,]-$"
+# Plain strings, not compiled patterns: pandas hands those to pyarrow (RE2) instead of looping in Python.
+# kind -> (grouping mark to drop, decimal mark to turn into ".")
+_NORMALISE: dict[str, tuple[str, str]] = {
+    "plain": ("", ""),
+    "id_thousands": (".", ","),
+    "en_thousands": (",", ""),
+    "en_thousands_dec": (",", ""),
+    "id_decimal": ("", ","),
+    "en_decimal": ("", ""),
+    "scientific": ("", ","),
+}
+_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("plain", r"^(?P<i>\d+)$"),
+    ("id_thousands", r"^(?P<i>[1-9]\d{0,2}(?:\.\d{3})+)(?:,(?P<f>\d+))?$"),
+    ("en_thousands", r"^(?P<i>[1-9]\d{0,2}(?:,\d{3}){2,})(?:\.(?P<f>\d+))?$"),
+    ("en_thousands_dec", r"^(?P<i>[1-9]\d{0,2}(?:,\d{3})+)\.(?P<f>\d+)$"),
+    ("ambiguous", r"^[1-9]\d{0,2},\d{3}$"),
+    ("id_decimal", r"^(?P<i>\d*),(?P<f>\d+)$"),
+    ("en_decimal", r"^(?P<i>\d*)\.(?P<f>\d+)$"),
+    ("scientific", r"^(?P<s>\d+(?:[.,]\d+)?[eE][+-]?\d+)$"),
 )
 
 
 def _strip_sign_and_currency(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Remove spaces, currency marks and sign; return (body, negative)."""
-    body = text.str.replace(r"[\s\u00a0\u202f]+", "", regex=True)
+    body = text.str.replace(_SPACES, "", regex=True)
     body = body.str.replace(_RE_TRAIL_DASH, "", regex=True)
     neg = pd.Series(False, index=text.index)
     # Two passes cover "Rp (1.000)", "(Rp 1.000)", "-Rp1.000" and "Rp-1.000".
@@ -127,6 +142,57 @@ def _strip_sign_and_currency(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return body, neg
 
 
+def _to_float(s: pd.Series) -> pd.Series:
+    """float64 from clean numeric text via pyarrow's C cast (pd.to_numeric loops per cell here)."""
+    try:
+        arr = pa.array(s.astype("str").to_numpy(dtype=object, na_value=None), type=pa.string())
+        return pd.Series(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), index=s.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def _parse_text_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """For non-empty text cells: (normalised "1234567.5" text, negative, scientific, reason)."""
+    idx = text.index
+    norm = pd.Series(pd.NA, index=idx, dtype="str")
+    neg = pd.Series(False, index=idx)
+    sci = pd.Series(False, index=idx)
+    reason = _empty_reason(idx)
+    # Most cells are bare digits with "." or "," marks: only the rest go through sign/currency stripping.
+    simple = text.str.fullmatch(r"[0-9][0-9.,]*").fillna(False).astype(bool)
+    body = text.copy()
+    if not simple.all():
+        b, n = _strip_sign_and_currency(text[~simple])
+        body[~simple] = b
+        neg[~simple] = n.to_numpy()
+    matched = pd.Series(False, index=idx)
+    for kind, pattern in _PATTERNS:
+        todo = ~matched
+        if not todo.any():
+            break
+        sub_all = body[todo]
+        hit_sub = sub_all.str.fullmatch(pattern).fillna(False).astype(bool)
+        if not hit_sub.any():
+            continue
+        hit = pd.Series(False, index=idx)
+        hit[hit_sub.index[hit_sub.to_numpy()]] = True
+        matched |= hit
+        if kind == "ambiguous":
+            reason[hit] = "ambiguous_number"
+            continue
+        grouping, decimal_mark = _NORMALISE[kind]
+        sub = sub_all[hit_sub]
+        if grouping:
+            sub = sub.str.replace(grouping, "", regex=False)
+        if decimal_mark:
+            sub = sub.str.replace(decimal_mark, ".", regex=False)
+        norm[hit] = sub
+        if kind == "scientific":
+            sci |= hit
+    reason[~matched] = "not_a_number"
+    return norm, neg, sci, reason
+
+
 def parse_numbers(raw: pd.Series | list, *, integer: bool = False) -> Parsed:
     """Numbers from Indonesian/English formatted text or Excel numbers (see module docstring).
 
@@ -136,47 +202,27 @@ def parse_numbers(raw: pd.Series | list, *, integer: bool = False) -> Parsed:
     idx = raw.index
     text, typed = _split(raw)
     reason = _empty_reason(idx)
-    int_part = pd.Series(pd.NA, index=idx, dtype="str")
-    frac_part = pd.Series(pd.NA, index=idx, dtype="str")
-    sci = pd.Series(pd.NA, index=idx, dtype="str")
-
+    norm = pd.Series(pd.NA, index=idx, dtype="str")  # "1234567.5": digits, at most one "."
+    neg = pd.Series(False, index=idx)
+    sci = pd.Series(False, index=idx)
     has_text = text.notna() & ~_is_missing_text(text)
-    body, neg = _strip_sign_and_currency(text.where(has_text))
-    matched = pd.Series(False, index=idx)
-    for kind, pattern in _PATTERNS:
-        todo = has_text & ~matched
-        if not todo.any():
-            break
-        hit = body.where(todo).str.fullmatch(pattern).fillna(False).astype(bool)
-        if not hit.any():
-            continue
-        matched |= hit
-        if kind == "ambiguous":
-            reason = reason.mask(hit, "ambiguous_number")
-            continue
-        parts = body.where(hit).str.extract(pattern)
-        if kind == "scientific":
-            sci = sci.mask(hit, parts["s"].str.replace(",", ".", regex=False))
-            continue
-        digits = parts["i"].str.replace(r"[.,]", "", regex=True).replace("", "0")
-        int_part = int_part.mask(hit, digits)
-        if "f" in parts:
-            frac_part = frac_part.mask(hit & parts["f"].notna(), parts["f"])
-    reason = reason.mask(has_text & ~matched, "not_a_number")
+    if has_text.any():
+        n_, neg_, sci_, reason_ = _parse_text_numbers(text[has_text])
+        norm[has_text], neg[has_text], sci[has_text] = n_, neg_, sci_
+        reason[has_text] = reason_
+    int_part = norm.str.replace(r"\..*$", "", regex=True).mask(sci)
+    int_part = int_part.mask(int_part == "", "0")
+    frac_part = norm.str.replace(r"^[^.]*\.?", "", regex=True).mask(sci)
 
     # Values as float (for decimals and typed cells) and, for money, exact integers from digits.
-    as_float = pd.to_numeric(int_part + "." + frac_part.fillna("0"), errors="coerce").astype("float64")
-    as_float = as_float.fillna(pd.to_numeric(sci, errors="coerce").astype("float64"))
-
-    typed_num = typed.map(_is_number).astype(bool) & typed.notna()
-    typed_bad = typed.notna() & ~typed_num
-    reason = reason.mask(typed_bad, "not_a_number")
-    typed_vals = pd.to_numeric(typed.where(typed_num), errors="coerce").astype("float64")
-    typed_nonfinite = typed_num & ~np.isfinite(typed_vals.fillna(0.0))
-    reason = reason.mask(typed_nonfinite, "not_a_number")
-    as_float = as_float.where(~typed_num, typed_vals)
-    sign = np.where(neg.fillna(False).astype(bool), -1.0, 1.0)
-    as_float = as_float * sign
+    as_float = _to_float(norm)
+    if typed.notna().any():
+        typed_num = typed.map(_is_number).astype(bool) & typed.notna()
+        reason = reason.mask(typed.notna() & ~typed_num, "not_a_number")
+        typed_vals = pd.to_numeric(typed.where(typed_num), errors="coerce").astype("float64")
+        reason = reason.mask(typed_num & ~np.isfinite(typed_vals.fillna(0.0)), "not_a_number")
+        as_float = as_float.where(~typed_num, typed_vals)
+    as_float = as_float * np.where(neg.to_numpy(dtype=bool), -1.0, 1.0)
 
     if integer:
         too_long = int_part.str.len().fillna(0).astype(int) > _INT64_DIGITS
@@ -184,17 +230,19 @@ def parse_numbers(raw: pd.Series | list, *, integer: bool = False) -> Parsed:
         over = (too_long | too_big.fillna(False)) & reason.isna()
         reason = reason.mask(over, "out_of_range")
         ok = reason.isna()
-        exact = ok & int_part.notna() & (frac_part.isna() | frac_part.str.fullmatch(r"0*").fillna(False))
+        exact = ok & int_part.notna() & frac_part.str.fullmatch(r"0*").fillna(False).astype(bool)
         values = pd.Series(pd.NA, index=idx, dtype="Int64")
         if exact.any():
-            ints = int_part.where(exact).dropna().astype("int64")
-            ints = ints * np.where(neg[ints.index].astype(bool), -1, 1)
-            values.loc[ints.index] = ints.astype("Int64")
+            digits = int_part[exact]
+            arr = pa.array(digits.astype("str").to_numpy(dtype=object), type=pa.string())
+            ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+            ints = ints * np.where(neg[exact].to_numpy(dtype=bool), -1, 1)
+            values[exact] = pd.array(ints, dtype="Int64")
         rest = ok & ~exact & as_float.notna()
         if rest.any():
             # Half a rupiah rounds away from zero, as people round money by hand.
             x = as_float[rest]
-            values.loc[rest] = (np.sign(x) * np.floor(x.abs() + 0.5)).astype("int64")
+            values[rest] = (np.sign(x) * np.floor(x.abs() + 0.5)).astype("int64")
     else:
         values = as_float.where(reason.isna()).astype("Float64")
         over = values.notna() & ~np.isfinite(values.fillna(0.0).astype("float64"))
@@ -205,12 +253,10 @@ def parse_numbers(raw: pd.Series | list, *, integer: bool = False) -> Parsed:
 
 
 # --- dates and periods ----------------------------------------------------------------------------------
-_RE_ISO = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_RE_DMY = re.compile(r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$")
-_RE_DMONY = re.compile(r"^(?P<d>\d{1,2})[\s.-]+(?P<mon>[A-Za-z]+)\.?[\s.-]+(?P<y>\d{4})$")
-_RE_SERIAL = re.compile(r"^(?P<n>\d{5})(?:\.0+)?$")
+_RE_ISO = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_RE_DMY = r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4})$"
+_RE_DMONY = r"^(?P<d>\d{1,2})[ .-]+(?P<mon>[A-Za-z]+)\.?[ .-]+(?P<y>\d{4})$"
+_RE_SERIAL = r"^(?P<n>\d{5})(?:\.0+)?$"
 
 
 def _month_number(names: pd.Series) -> pd.Series:
@@ -226,7 +272,8 @@ def _ymd_frame(text: pd.Series) -> pd.DataFrame:
         todo = out[["y", "serial"]].isna().all(axis=1) & text.notna()
         if not todo.any():
             break
-        parts = text.where(todo).str.extract(pattern)
+        # str.extract loops in Python, so it only sees the cells still unparsed.
+        parts = text[todo].str.extract(pattern).reindex(text.index)
         hit = parts.notna().any(axis=1)
         if not hit.any():
             continue
@@ -290,10 +337,10 @@ def parse_dates(raw: pd.Series | list) -> Parsed:
     return Parsed(values, reason.notna(), reason)
 
 
-_RE_Y_M = re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$")
-_RE_M_Y = re.compile(r"^(?P<m>\d{1,2})[-/.](?P<y>\d{4})$")
-_RE_MON_Y = re.compile(r"^(?P<mon>[A-Za-z]+)\.?[\s.-]+(?P<y>\d{4})$")
-_RE_YYYYMM = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})$")
+_RE_Y_M = r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$"
+_RE_M_Y = r"^(?P<m>\d{1,2})[-/.](?P<y>\d{4})$"
+_RE_MON_Y = r"^(?P<mon>[A-Za-z]+)\.?[ .-]+(?P<y>\d{4})$"
+_RE_YYYYMM = r"^(?P<y>\d{4})(?P<m>\d{2})$"
 
 
 def parse_periods(raw: pd.Series | list) -> Parsed:
@@ -310,7 +357,7 @@ def parse_periods(raw: pd.Series | list) -> Parsed:
         todo = year.isna() & has_text
         if not todo.any():
             break
-        parts = text.where(todo).str.extract(pattern)
+        parts = text[todo].str.extract(pattern).reindex(idx)
         hit = parts["y"].notna()
         if not hit.any():
             continue
@@ -324,7 +371,8 @@ def parse_periods(raw: pd.Series | list) -> Parsed:
         year = year.mask(rest, d.values.dt.year.astype("float64"))
         month = month.mask(rest, d.values.dt.month.astype("float64"))
     # Excel may hold 202508 as a number in a period cell.
-    yyyymm = pd.to_numeric(typed.where(typed.map(_is_number).astype(bool)), errors="coerce")
+    is_num = typed.map(_is_number).astype(bool) if typed.notna().any() else typed.notna()
+    yyyymm = pd.to_numeric(typed.where(is_num), errors="coerce")
     yyyymm = yyyymm.where((yyyymm % 1 == 0) & yyyymm.between(190001, 210012))
     year = year.fillna(yyyymm // 100)
     month = month.fillna(yyyymm % 100)

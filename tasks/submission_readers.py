@@ -56,11 +56,13 @@ MIN_HEADER_MATCHES = 3
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 10_000_000
 SNIFF_BYTES = 65_536
+EXTRA_CSV_COLUMNS = 8
 IGNORED_SHEETS = {"petunjuk", "instruksi", "panduan", "instructions", "instruction", "readme", "keterangan"}
 _CSV_EXT = {".csv", ".txt"}
 _XLSX_EXT = {".xlsx", ".xlsm"}
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_STORAGE_TMP = re.compile(r"^\..*\.tmp-[0-9a-f]{32}$")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 FIELDS = {f.name: f for f in SUBMISSION_FIELDS}
@@ -106,6 +108,7 @@ class FileRejected(Exception):
     def __init__(self, code: str, reason_id: str, reason_en: str) -> None:
         super().__init__(reason_en)
         self.code, self.reason_id, self.reason_en = code, reason_id, reason_en
+        self.notes: list[dict] = []  # warnings found before the rejection (e.g. misspelled headers)
 
 
 # --- formula injection -------------------------------------------------------------------------------
@@ -330,13 +333,15 @@ def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) 
             columns[pos] = name
     missing = [f for f in SUBMISSION_FIELDS if f.required and f.name not in columns.values()]
     if missing:
-        raise _rejected(
+        rej = _rejected(
             "missing_columns",
             file,
             sheet,
             labels_id=", ".join(f"'{f.label_id}'" for f in missing),
             labels_en=", ".join(f"'{f.label_en}'" for f in missing),
         )
+        rej.notes = warnings
+        raise rej
     return _Layout(header_row, columns, warnings)
 
 
@@ -408,6 +413,38 @@ def _raw_text(raw: pd.Series) -> pd.Series:
     )
 
 
+def _parse_grouped(cols: dict[str, pd.Series], n: int) -> dict[str, Parsed]:
+    """Parse all columns of one kind as one long Series, then split it back per field.
+
+    Per-call pandas overhead dominates small blocks, so the 16 money fields cost one call, not 16.
+    """
+    kinds: dict[str, list[str]] = {}
+    for name in cols:
+        f = FIELDS[name]
+        kind = "period" if name == "period" else f.dtype
+        if kind in ("int64", "float64", "date", "period"):
+            kinds.setdefault(kind, []).append(name)
+    parsers = {
+        "int64": lambda s: parse_numbers(s, integer=True),
+        "float64": lambda s: parse_numbers(s, integer=False),
+        "date": parse_dates,
+        "period": parse_periods,
+    }
+    out: dict[str, Parsed] = {}
+    idx = pd.RangeIndex(n)
+    for kind, names in kinds.items():
+        long = pd.concat([cols[c] for c in names], ignore_index=True)
+        p = parsers[kind](long)
+        for j, name in enumerate(names):
+            sl = slice(j * n, (j + 1) * n)
+            out[name] = Parsed(
+                p.values.iloc[sl].set_axis(idx),
+                p.bad.iloc[sl].set_axis(idx),
+                p.reason.iloc[sl].set_axis(idx),
+            )
+    return out
+
+
 def _type_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Type a block of raw rows (field-name columns plus provenance) and list its bad cells.
 
@@ -423,9 +460,10 @@ def _type_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     rows_txt = raw["source_row"].astype("int64").astype("str")
     where_id = "berkas '" + files + "'" + (" (lembar '" + sheets + "')").fillna("")
     where_en = "file '" + files + "'" + (" (sheet '" + sheets + "')").fillna("")
+    cols: dict[str, pd.Series] = {}
+    formulas: dict[str, pd.Series] = {}
     for f in SUBMISSION_FIELDS:
         if f.name not in raw.columns:
-            out[f.name] = pd.Series(pd.NA, index=idx).astype(pandas_dtype(f))
             continue
         col = raw[f.name]
         formula = pd.Series(False, index=idx)
@@ -433,7 +471,14 @@ def _type_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
             formula = col.map(lambda v: v is FORMULA_NO_VALUE).astype(bool)
             if formula.any():
                 col = col.mask(formula, None)
-        parsed = _parse_field(col, f.name)
+        cols[f.name], formulas[f.name] = col, formula
+    parsed_all = _parse_grouped(cols, len(idx))
+    for f in SUBMISSION_FIELDS:
+        if f.name not in cols:
+            out[f.name] = pd.Series(pd.NA, index=idx).astype(pandas_dtype(f))
+            continue
+        col, formula = cols[f.name], formulas[f.name]
+        parsed = parsed_all.get(f.name)
         if parsed is None:
             out[f.name] = _text_field(col, f.name)
             bad = pd.Series(False, index=idx)
@@ -601,6 +646,9 @@ def _read_csv(
     layout = _layout(file, None, h + 1, cells)
     notices.extend(layout.warnings)
     ncols = len(cells)
+    # A few spare columns catch rows with more fields than the header (an unquoted separator
+    # inside a value shifts every later column); rows with even more fields make pandas raise.
+    width = ncols + EXTRA_CSV_COLUMNS
     first_data_row = h + 2
     rows_seen = 0
     with storage.open(rel, "rb") as fh:
@@ -609,7 +657,7 @@ def _read_csv(
                 fh,
                 sep=delim,
                 header=None,
-                names=list(range(ncols)),
+                names=list(range(width)),
                 index_col=False,
                 skiprows=h + 1,
                 dtype=str,
@@ -618,7 +666,6 @@ def _read_csv(
                 skip_blank_lines=False,
                 encoding=encoding,
                 encoding_errors="strict" if probe.utf8_ok else "replace",
-                usecols=sorted(layout.columns),
                 chunksize=chunk_rows,
                 engine="c",
                 quotechar='"',
@@ -628,6 +675,18 @@ def _read_csv(
                 source_rows = pd.Series(np.arange(len(chunk), dtype="int64") + first_data_row + rows_seen)
                 rows_seen += len(chunk)
                 chunk = chunk.reset_index(drop=True).astype("str")
+                spare = chunk[list(range(ncols, width))]
+                ragged = spare.notna() & spare.apply(lambda c: c.str.strip().ne(""))
+                if ragged.to_numpy().any():
+                    bad_rows = source_rows[ragged.any(axis=1).to_numpy()].head(5).tolist()
+                    rows_txt = ", ".join(str(r) for r in bad_rows)
+                    raise _rejected(
+                        "bad_structure",
+                        file,
+                        detail_id=f"baris {rows_txt} berisi lebih banyak kolom dari judul kolom ({ncols}); "
+                        "ada tanda pemisah di dalam nilai tanpa tanda kutip?",
+                        detail=f"rows {rows_txt} have more fields than the header ({ncols})",
+                    )
                 yield _raw_block(chunk, layout, source_rows, None), (notices if first else [])
                 first = False
             if first:
@@ -881,8 +940,9 @@ def read_period(
         raise ValueError(f"period must be YYYY-MM, got {period!r}")
     folder = f"{SUBMISSIONS_DIR}/{period}"
     # Names come from the listing and are used only as data, never joined with anything a file says.
+    # Storage's own half-written temp files are skipped; every other name is reported, even dotfiles.
     names = [
-        n for n in storage.listdir(folder) if not n.startswith(".") and not storage.isdir(f"{folder}/{n}")
+        n for n in storage.listdir(folder) if not _STORAGE_TMP.match(n) and not storage.isdir(f"{folder}/{n}")
     ]
     probes: dict[str, _Probe] = {}
     for name in names:
@@ -922,7 +982,7 @@ def read_period(
                     pending = []
         except FileRejected as rej:
             status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
+            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
         except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
             status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
             rej = _rejected("read_failed", name, detail=type(exc).__name__)

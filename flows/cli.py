@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 # Modules that add their own subcommands with ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("flows.cli_submissions", "flows.cli_bulletin")
 
 
 @app.callback()

@@ -3,36 +3,37 @@
 Each stage is a Prefect subflow in its own ``flows/stage_*.py`` module; it reads only what the
 stage before wrote, so any stage can be re-run alone for a period. The run summary (what came in,
 what was written, notices for a person) is published as Prefect artifacts and written to
-``runs/<run-id>.json`` under the storage root.
+``processed/runs/<run-id>.json`` under the storage root.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 
+from flows.runtime import check_period, resolve_period, stage_done
 from flows.settings import Settings, load_settings
 from flows.stage_bps import bps_stage
+from flows.stage_bulletin import bulletin_stage
+from flows.stage_submissions import submissions_stage
 from tasks.run_summary import publish_run_summary
 from tasks.storage import Storage
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def check_period(period: str) -> str:
-    if not PERIOD_RE.match(period or ""):
-        raise ValueError(f"period must be YYYY-MM (e.g. 2025-08), got {period!r}")
-    return period
+__all__ = ["check_period", "monthly_flow"]
 
 
 @flow(name="produktivitas-monthly", flow_run_name="monthly-{period}")
-def monthly_flow(period: str, storage_root: str | None = None, deliver: bool = True) -> dict[str, Any]:
-    """Run the whole pipeline for one month on the configured (by default the bundled) data."""
-    check_period(period)
+def monthly_flow(
+    period: str = "previous", storage_root: str | None = None, deliver: bool = True, lang: str | None = None
+) -> dict[str, Any]:
+    """Run the whole pipeline for one month on the configured (by default the bundled) data.
+
+    ``period`` is ``YYYY-MM``, or ``previous`` (the month before today in WITA: what the schedule uses).
+    """
+    period = resolve_period(period)
     settings: Settings = load_settings(storage_root=storage_root)
     storage = Storage(settings.storage_root)
     ctx = FlowRunContext.get()
@@ -54,10 +55,12 @@ def monthly_flow(period: str, storage_root: str | None = None, deliver: bool = T
         "settings": settings.describe(),
         "stages": {},
     }
-    summary["stages"]["bps"] = bps_stage(
-        settings=settings, storage_root=storage.root, period=period, run_id=run_id
-    )
+    stages = summary["stages"]
+    common = {"settings": settings, "storage_root": storage.root, "period": period, "run_id": run_id}
+    stages["bps"] = stage_done(period, "bps", bps_stage(**common))
+    stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))
+    stages["bulletin"] = stage_done(period, "bulletin", bulletin_stage(**common, deliver=deliver, lang=lang))
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    summary["notices"] = [n for st in summary["stages"].values() for n in st.get("notices", [])]
+    summary["notices"] = [n for st in stages.values() for n in st.get("notices", [])]
     publish_run_summary(storage, summary)
     return summary

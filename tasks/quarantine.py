@@ -117,8 +117,10 @@ def assemble(
             ROW_ID: pd.array([pd.NA] * len(errs), dtype="Int64"),
         }
     )
-    reasons = pd.concat([d for d in (reasons_rows, reasons_files) if len(d)], ignore_index=True)
-    if reasons.empty:
+    parts = [d for d in (reasons_rows, reasons_files) if len(d)]
+    if parts:
+        reasons = pd.concat(parts, ignore_index=True)
+    else:
         reasons = _empty(QUARANTINE_REASON_FIELDS).assign(**{ROW_ID: pd.Series([], dtype="Int64")})
 
     q_rows = _quarantine_rows(rej, hard, errs)

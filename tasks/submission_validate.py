@@ -429,11 +429,11 @@ def _render(template: str, rec: Mapping[str, Any], fmt: Any) -> str:
 
 def failures_for(check: Check, frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
     """The failure records of ``check`` for the rows in ``mask`` (messages formatted per failing row)."""
-    bad = frame.loc[mask]
-    if bad.empty:
+    if not mask.any():
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     names = set(_PLACEHOLDER.findall(check.message_id)) | set(_PLACEHOLDER.findall(check.message_en))
-    cols = [c for c in names if c in bad.columns and c != "value"]
+    cols = [c for c in names if c in frame.columns and c != "value"]
+    bad = frame.loc[mask, list(dict.fromkeys([ROW_ID, check.column, *cols]))]
     values = bad[check.column] if check.column in bad.columns else pd.Series("", index=bad.index)
     recs = bad[cols].to_dict("records")
     vals = values.tolist()

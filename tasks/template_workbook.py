@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from schemas.codes import kaltim_kabkota, kbli_sections
+from schemas.codes import KBLI_DIVISIONS, kaltim_kabkota, kbli_sections
 from schemas.fields import Field
 from schemas.submission import SUBMISSION_FIELDS
 from tasks.storage import Storage
@@ -191,8 +191,21 @@ def build_workbook() -> Any:
     sec = kbli_section_choices()
     for i in range(max(len(kab), len(sec))):
         codes.append([kab[i] if i < len(kab) else None, None, sec[i] if i < len(sec) else None])
+    # A section picker for orientation: the data sheet takes the 5-digit code, whose first two
+    # digits must fall in the section's division range (shown next to the picker).
+    codes["E1"] = "Bantu cari seksi KBLI:"
+    codes["E1"].font = bold
+    picker = codes["E2"]
+    picker.protection = Protection(locked=False)
+    pick = DataValidation(type="list", formula1=f"'{CODES_SHEET}'!$C$2:$C${len(sec) + 1}", allow_blank=True)
+    pick.add("E2")
+    codes.add_data_validation(pick)
+    codes["E3"] = "Golongan pokok (2 angka pertama KBLI) per seksi:"
+    for i, (s, (lo, hi)) in enumerate(sorted(KBLI_DIVISIONS.items()), start=4):
+        codes.cell(row=i, column=5, value=f"{s}: {lo:02d}–{hi:02d}")
     codes.column_dimensions["A"].width = 32
     codes.column_dimensions["C"].width = 90
+    codes.column_dimensions["E"].width = 40
     codes.protection.sheet = True
 
     last_row = INPUT_ROWS + 1

@@ -1,0 +1,136 @@
+"""Quarantine and receipts: the row-count invariant on the bundled period and on a folder of bad inputs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows import stage_submissions as st
+from tasks import quarantine as qt
+from tasks import receipts as rc
+from tasks import submission_validate as sv
+from tasks.parquet_io import file_metadata, read_frame
+from tasks.sample_data import bulk_csv_bytes, generate_frame
+from tasks.storage import Storage
+
+PERIOD = "2025-08"
+
+
+def process(root: Path, period: str = PERIOD) -> tuple[qt.Outcome, list[str]]:
+    """The stage's steps without Prefect or GX (the flow test covers those)."""
+    read = st.read_task.fn(str(root), period)
+    res = sv.validate_rows(read.rows, period, cell_errors=read.cell_errors, use_gx=False)
+    sup = st.duplicates_task.fn(res)
+    outcome = st.assemble_task.fn(res, sup, read.file_errors, period)
+    outs = st.write_task.fn(str(root), outcome, {f.file: f.sha256 for f in read.files}, {}, {"run_id": "t"})
+    assert outcome.rows_read == sum(f.rows_read for f in read.files) == len(read.rows)
+    return outcome, outs
+
+
+def test_bundled_period_invariant_and_outputs(data_root):
+    o, outs = process(data_root)
+    c = o.counts
+    assert c["rows_read"] == c["accepted"] + c["quarantined"] == 22
+    assert (c["accepted"], c["quarantined"], c["files_unreadable"], c["superseded"]) == (18, 4, 2, 1)
+    storage = Storage(data_root)
+    acc = read_frame(storage, "processed/submissions/period=2025-08/part-0.parquet")
+    assert len(acc) == 18 and acc["nib"].is_unique
+    assert acc["source_file"].notna().all() and (acc["source_row"] >= 2).all()
+    assert set(acc["pdrb_group"]) <= {"A", "B", "C", "F", "G", "H", "I", "J", "M-N", "Q"}
+    assert file_metadata(storage, "processed/submissions/period=2025-08/part-0.parquet")["schema_name"] == (
+        "submission_accepted"
+    )
+    q = read_frame(storage, "processed/quarantine/period=2025-08/rows.parquet")
+    assert (q["kind"] == "row").sum() == 4 and (q["kind"] == "file").sum() == 2
+    reasons = set(q["reason_codes"].str.split(";").explode())
+    assert {"not_a_number", "invalid_kabkota", "workers_sum_mismatch", "superseded", "corrupt_xlsx",
+            "missing_columns"} <= reasons  # fmt: skip
+    sup = q[q["reason_codes"] == "superseded"].iloc[0]
+    assert "_revisi.xlsx baris 2" in sup["reasons_id"]
+    summary = (data_root / "processed/quarantine/period=2025-08/summary.md").read_text(encoding="utf-8")
+    assert "Baris dibaca: 22; diterima: 18; dikarantina: 4" in summary
+    # 21 companies with rows (18 accepted, 3 rejected) + 2 files not linked to a NIB
+    assert len([o for o in outs if o.endswith(".html") and "/receipts/" in o]) == 23
+
+
+def test_receipt_content_for_a_rejected_company(data_root):
+    process(data_root)
+    rdir = data_root / "processed/receipts/period=2025-08"
+    # The company whose categories do not add up (planted in the bulk CSV).
+    txt = (rdir / "9982369706696.txt").read_text(encoding="utf-8")
+    assert "DITERIMA (0 baris)" in txt and "DITOLAK (1)" in txt
+    assert "tidak sama dengan total" in txt and "ekspor_gabungan_01_SINTETIS.csv baris" in txt
+    assert "DATA SINTETIS" in txt
+    unlinked = sorted(p.name for p in rdir.glob("berkas-*.html"))
+    assert len(unlinked) == 2 and all(n.count("-") >= 2 for n in unlinked)
+    html = (rdir / unlinked[0]).read_text(encoding="utf-8")
+    assert "seluruh berkas" in html and "<script" not in html
+
+
+def _zip_bomb() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * 30_000_000)
+    return buf.getvalue()
+
+
+def test_folder_of_bad_inputs_quarantines_each_and_processes_the_rest(tmp_path):
+    folder = tmp_path / "raw/submissions" / PERIOD
+    folder.mkdir(parents=True)
+    good = generate_frame(PERIOD, 3, 21)
+    evil = good.iloc[[0]].copy()
+    evil["nib"] = "9911111111111"
+    evil["company_name"] = '=HYPERLINK("http://evil.example","klik")'
+    evil["kabkota_code"] = "@SUM(1+1)"
+    (folder / "baik.csv").write_bytes(bulk_csv_bytes(good))
+    (folder / "injeksi.csv").write_bytes(bulk_csv_bytes(evil))
+    (folder / "kosong.csv").write_bytes(b"")
+    (folder / "acak.csv").write_bytes(bytes(range(256)) * 40)
+    (folder / "palsu.xlsx").write_bytes(b"ini bukan excel")
+    (folder / "bom.xlsx").write_bytes(_zip_bomb())
+    (folder / "catatan.pdf").write_bytes(b"%PDF-1.4")
+    o, _ = process(tmp_path)
+    c = o.counts
+    assert c["rows_read"] == 4 == c["accepted"] + c["quarantined"]
+    assert (c["accepted"], c["quarantined"]) == (3, 1)
+    files = o.quarantine_rows[o.quarantine_rows["kind"] == "file"]
+    assert sorted(files["source_file"]) == ["acak.csv", "bom.xlsx", "catatan.pdf", "kosong.csv", "palsu.xlsx"]
+    codes = dict(zip(files["source_file"], files["reason_codes"], strict=True))
+    assert codes["bom.xlsx"] == "zip_bomb" and codes["kosong.csv"] == "empty_file"
+    assert files["reasons_id"].str.len().gt(20).all()
+    csv = (tmp_path / "processed/quarantine/period=2025-08/quarantine.csv").read_text(encoding="utf-8")
+    assert "'@SUM(1+1)" in csv and "\n@SUM" not in csv and ",@SUM" not in csv
+    df = pd.read_csv(io.StringIO(csv), dtype=str)
+    text_cols = ["source_file", "column", "value", "reason_id", "reason_en"]
+    assert not df[text_cols].fillna("").apply(lambda s: s.str.match(r"^[=+\-@]")).any().any()
+    html = next((tmp_path / "processed/receipts/period=2025-08").glob("9911111111111.html")).read_text()
+    assert "&#34;http://evil.example&#34;" in html or "&quot;http://evil.example&quot;" in html
+
+
+def test_empty_month_writes_empty_outputs(tmp_path):
+    (tmp_path / "raw/submissions").mkdir(parents=True)
+    o, outs = process(tmp_path)
+    assert o.counts["rows_read"] == 0 and o.counts["accepted"] == 0
+    acc = read_frame(Storage(tmp_path), "processed/submissions/period=2025-08/part-0.parquet")
+    assert len(acc) == 0 and "flag_negative_va" in acc.columns
+    assert "Tidak ada baris" in (tmp_path / "processed/quarantine/period=2025-08/summary.md").read_text()
+    assert st._notices(o, 0, PERIOD)[0].startswith("Tidak ada kiriman perusahaan untuk periode 2025-08")
+
+
+def test_invariant_is_enforced_in_code():
+    frame = pd.DataFrame({sv.ROW_ID: [0, 1], "nib": ["1", "2"]})
+    failures = pd.DataFrame(columns=sv.FAILURE_COLUMNS)
+    with pytest.raises(Exception):  # noqa: B017 - accepted schema columns missing or invariant: both loud
+        qt.assemble(frame, failures, pd.DataFrame(columns=["severity"]), PERIOD)
+
+
+def test_safe_receipt_names():
+    n = rc.safe_name("../../etc/passwd <x>.csv", "abcdef0123")
+    assert "/" not in n and ".." not in n and n.startswith("berkas-") and n.endswith("-abcdef01")
+    assert rc.period_label("2025-08") == "Agustus 2025"

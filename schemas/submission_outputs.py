@@ -113,5 +113,5 @@ def quarantine_reasons_schema() -> pa.Schema:
         QUARANTINE_REASON_FIELDS,
         QUARANTINE_REASONS_SCHEMA_NAME,
         SCHEMA_VERSION,
-        "Every validation failure of one period (hard rejections and soft flags), one row per reason.",
+        "Every reason a row or file of one period was quarantined, one row per reason.",
     )

@@ -69,34 +69,64 @@ def read(ctx: dict[str, Any]) -> int:
 
 
 def validate(ctx: dict[str, Any]) -> int:
-    """Great Expectations validation + hard/soft rules + duplicates on the whole period frame."""
+    """Great Expectations suite + pandas masks on the whole period frame (as flows/stage_submissions.py)."""
+    import tempfile
+    from pathlib import Path
+
     import tasks.submission_validate as sv
 
     res = _need(ctx, "read")
-    fn = getattr(sv, "validate_period", None) or getattr(sv, "validate_submissions", None)
-    if fn is None:
-        raise NotImplementedError("tasks.submission_validate has no validate_period()")
-    out = fn(res, ctx["period"])
-    ctx["validated"] = out
-    accepted = getattr(out, "accepted", None)
-    if accepted is None and isinstance(out, dict):
-        accepted = out.get("accepted")
-    if accepted is None:
-        raise NotImplementedError("validation result has no 'accepted' frame")
-    ctx["accepted"] = accepted
-    ctx.setdefault("counts", {})["accepted"] = len(accepted)
+    with tempfile.TemporaryDirectory(prefix="bench-gx-") as d:
+        ctx["validation"] = sv.validate_rows(
+            res.rows, ctx["period"], cell_errors=res.cell_errors, previous=None, docs_dir=Path(d)
+        )
+    ctx.setdefault("counts", {})["failures"] = len(ctx["validation"].failures)
     return len(res.rows)
 
 
-def write_accepted(ctx: dict[str, Any]) -> int:
-    from schemas.submission_outputs import accepted_schema
-    from tasks.parquet_io import frame_to_table, write_partition
+def quarantine(ctx: dict[str, Any]) -> int:
+    """Duplicates/resubmissions, then accepted vs quarantined with reasons (the row-count invariant)."""
+    import tasks.quarantine as qt
+    import tasks.submission_validate as sv
 
-    acc = _need(ctx, "accepted")
-    schema = accepted_schema()
-    table = frame_to_table(acc[list(schema.names)], schema)
-    write_partition(_storage(ctx), SUBMISSIONS, f"period={ctx['period']}", table, {"benchmark": "true"})
-    return len(acc)
+    res, val = _need(ctx, "read"), _need(ctx, "validation")
+    superseded = sv.resolve_duplicates(val.rows, val.rejected_ids)
+    parts = [p for p in (val.failures, superseded) if len(p)]
+    failures = pd.concat(parts, ignore_index=True) if parts else val.failures
+    outcome = qt.assemble(val.rows, failures, res.file_errors, ctx["period"])
+    ctx["outcome"] = outcome
+    ctx["accepted"] = outcome.accepted
+    ctx.setdefault("counts", {}).update({k: int(v) for k, v in outcome.counts.items()})
+    return len(val.rows)
+
+
+def write_submissions(ctx: dict[str, Any]) -> int:
+    """Accepted Parquet, quarantine Parquet/CSV/summaries and GX Data Docs (not the receipts)."""
+    import tasks.quarantine as qt
+
+    st, outcome = _storage(ctx), _need(ctx, "outcome")
+    meta = {"run_id": "benchmark", "period": ctx["period"]}
+    qt.write_accepted(st, outcome, meta)
+    qt.write_quarantine(st, outcome, meta)
+    docs = ctx["validation"].docs_files
+    if docs:
+
+        def build(tmp: str) -> None:
+            for name, data in docs.items():
+                st.write_bytes(f"{tmp}/{name}", data)
+
+        st.replace_dir(f"processed/data_docs/submissions/period={ctx['period']}", build)
+    return len(outcome.accepted) + len(outcome.quarantine_rows)
+
+
+def receipts(ctx: dict[str, Any]) -> int:
+    """One receipt per company (HTML + text): a file pair per NIB, so it scales with companies."""
+    import tasks.receipts as rc
+
+    res, outcome = _need(ctx, "read"), _need(ctx, "outcome")
+    written = rc.write_receipts(_storage(ctx), outcome, {f.file: f.sha256 for f in res.files})
+    ctx.setdefault("counts", {})["receipt_files"] = len(written)
+    return int(outcome.accepted["nib"].nunique()) if len(outcome.accepted) else 0
 
 
 # --- company indicators and aggregates -------------------------------------------------------------
@@ -114,15 +144,14 @@ def aggregates_frame(
 ) -> pd.DataFrame | None:
     """The project's disclosure-controlled aggregates; None while tasks/disclosure.py is not there."""
     try:
-        import tasks.disclosure as disc
+        from tasks.disclosure import DisclosureRules, disclosure_aggregates
     except ImportError:
         return None
-    fn = getattr(disc, "build_aggregates", None) or getattr(disc, "aggregates", None)
-    if fn is None:
-        return None
-    min_companies = getattr(args, "min_companies", 3)
-    p_percent = getattr(args, "p_percent", 10.0)
-    return fn(company, period=period, min_companies=min_companies, p_percent=p_percent, previous=previous)
+    rules = DisclosureRules(
+        min_companies=int(getattr(args, "min_companies", 3)),
+        p_percent=float(getattr(args, "p_percent", 10.0)),
+    )
+    return disclosure_aggregates(company, period, rules, previous)
 
 
 def company_indicators(ctx: dict[str, Any]) -> int:
@@ -176,7 +205,9 @@ def bulletin(ctx: dict[str, Any]) -> int:
 STEPS = (
     ("read", read),
     ("validate", validate),
-    ("write_accepted", write_accepted),
+    ("quarantine", quarantine),
+    ("write_submissions", write_submissions),
+    ("receipts", receipts),
     ("company_indicators", company_indicators),
     ("aggregates", aggregates),
     ("write_outputs", write_outputs),

@@ -117,7 +117,7 @@ def hint_for(exc: BaseException) -> str:
         )
     if "Timed out while attempting to connect" in text or "PREFECT_API_URL" in text:
         return "start the Prefect server (`prefect server start`) and set PREFECT_API_URL, or unset it for a local run."
-    if isinstance(exc, ValueError) and "period" in text:
+    if isinstance(exc, ValueError) and any(w in text for w in ("period", "YYYY-MM", "--from")):
         return "give months as YYYY-MM, e.g. --period 2025-08 or --from 2025-01 --to 2025-08."
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return "check the network; BPS data falls back to the stored snapshot, other services need to be reachable."

@@ -1,0 +1,339 @@
+"""Disclosure-controlled aggregates of company indicators (METHOD.md §4). Pure functions, no Prefect.
+
+The published table is kab/kota x PDRB group with its margins: the kab/kota totals, the PDRB-group
+totals and the grand total (levels ``kabkota_x_sector``, ``kabkota``, ``sector``, ``total``). Internally
+a cell is ``(kk, gg)`` with ``"*"`` for "all", so the four levels are one extended 2-D table.
+
+Rules, in order:
+
+1. Contributors: rows of one NIB in a cell are combined first (one company = one contributor).
+2. Primary suppression: fewer than ``min_companies`` distinct companies, or the p% rule fails on any summed
+   magnitude (contributions x1 >= x2 >= ..., total X: unsafe if X - x1 - x2 < p/100 * x1; evaluated on
+   absolute values, which matters for value added, the only magnitude that can be negative).
+3. Carried suppression: a cell suppressed in the previous period stays suppressed (a value published now
+   would help estimate the value withheld then).
+4. Secondary suppression, to a fixed point: (a) a row or column line (margins included) with exactly one
+   suppressed cell gets its next-smallest publishable cell suppressed too; (b) the suppressed cells form a
+   bipartite graph (an edge per cell between its row line and its column line); a suppressed cell that is
+   a bridge of that graph can be recomputed exactly by adding and subtracting line equations, so the
+   cheapest path of publishable cells that closes a cycle through it is suppressed as well. With no line
+   holding exactly one suppressed cell and no bridge, no suppressed value can be recovered exactly from the
+   published cells and margins. (Interval estimates narrower than p% are not guarded against: no
+   protection-level optimisation is done.)
+
+Suppressed cells keep ``n_companies`` (counting firms is usual practice and reveals no values); every value
+column is null. Ratios are ratios of cell totals (sum VA / sum L ...), so they are published exactly where
+their numerator and denominator are. Quartiles of VA per worker need 10 companies.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from schemas.company import AGGREGATE_VALUE_COLUMNS, AGGREGATES_SCHEMA, SUMMED_MAGNITUDES
+
+ALL = "*"
+QUARTILE_MIN_COMPANIES = 10
+
+_MAG_LABEL_ID = {
+    "value_added_idr": "nilai tambah",
+    "labour_cost_idr": "biaya tenaga kerja",
+    "net_sales_idr": "penjualan bersih",
+    "workers_avg_total": "jumlah pekerja",
+    "hours_worked": "jam kerja",
+    "fixed_assets_avg_idr": "aset tetap",
+}
+
+Cell = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    min_companies: int = 3
+    p_percent: float = 10.0
+
+
+def cell_label(cell: Cell, lang: str = "en") -> str:
+    kk, gg = cell
+    if cell == (ALL, ALL):
+        return "total" if lang == "en" else "total"
+    every = "all" if lang == "en" else "semua"
+    return f"{every if kk == ALL else kk} x {every if gg == ALL else gg}"
+
+
+def level_of(kk: str, gg: str) -> str:
+    if kk == ALL and gg == ALL:
+        return "total"
+    if kk == ALL:
+        return "sector"
+    if gg == ALL:
+        return "kabkota"
+    return "kabkota_x_sector"
+
+
+# --- cells ------------------------------------------------------------------------------------------
+def contributors(companies: pd.DataFrame) -> pd.DataFrame:
+    """One row per (cell, NIB) for all four levels, sorted by cell: magnitudes summed over a company's
+    rows in the cell; ``cid`` numbers the cells in (kk, gg) order."""
+    n = len(companies)
+    kab = companies["kabkota_code"].astype("str").to_numpy(dtype=object)
+    grp = companies["pdrb_group"].astype("str").to_numpy(dtype=object)
+    nib = companies["nib"].astype("str").to_numpy(dtype=object)
+    every = np.full(n, ALL, dtype=object)
+    long = pd.DataFrame(
+        {
+            "kk": np.concatenate([kab, kab, every, every]),
+            "gg": np.concatenate([grp, every, grp, every]),
+            "nib": np.concatenate([nib] * 4),
+        }
+    )
+    for m in SUMMED_MAGNITUDES:
+        v = pd.to_numeric(companies[m], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        long[m] = np.concatenate([v] * 4)
+    out = long.groupby(["kk", "gg", "nib"], as_index=False, sort=True)[list(SUMMED_MAGNITUDES)].sum(
+        min_count=1
+    )
+    out["cid"] = out.groupby(["kk", "gg"], sort=True).ngroup().to_numpy()
+    return out
+
+
+def p_percent_unsafe(cid: np.ndarray, values: np.ndarray, n_cells: int, p_percent: float) -> np.ndarray:
+    """Per cell id: True where the p% rule fails (absolute contributions, one per company)."""
+    x = np.nan_to_num(np.abs(values), nan=0.0)
+    order = np.lexsort((-x, cid))
+    xs, cs = x[order], cid[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(cs)) + 1]
+    counts = np.diff(np.r_[starts, len(cs)])
+    total = np.add.reduceat(xs, starts)
+    x1 = xs[starts]
+    x2 = np.where(counts > 1, xs[np.minimum(starts + 1, len(xs) - 1)], 0.0)
+    unsafe = np.zeros(n_cells, dtype=bool)
+    # a relative tolerance so float sums of integer rupiah do not flip a cell exactly on the boundary
+    unsafe[cs[starts]] = (total - x1 - x2) < (p_percent / 100.0) * x1 * (1 - 1e-12)
+    return unsafe
+
+
+def cell_statistics(companies: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
+    """Sums, counts, quartiles and primary-suppression reasons for every non-empty cell (one row each)."""
+    contrib = contributors(companies)
+    cid = contrib["cid"].to_numpy()
+    g = contrib.groupby("cid", sort=True)
+    cells = g[list(SUMMED_MAGNITUDES)].sum(min_count=1)
+    first = g[["kk", "gg"]].first()
+    cells.insert(0, "kk", first["kk"].to_numpy(dtype=object))
+    cells.insert(1, "gg", first["gg"].to_numpy(dtype=object))
+    cells["n_companies"] = g.size().to_numpy()
+    n_cells = len(cells)
+    few = cells["n_companies"].to_numpy() < rules.min_companies
+    reasons_en: list[list[str]] = [[] for _ in range(n_cells)]
+    reasons_id: list[list[str]] = [[] for _ in range(n_cells)]
+    for i in np.flatnonzero(few):
+        reasons_en[i].append(f"fewer than {rules.min_companies} companies")
+        reasons_id[i].append(f"kurang dari {rules.min_companies} perusahaan")
+    for m in SUMMED_MAGNITUDES:
+        unsafe = p_percent_unsafe(cid, contrib[m].to_numpy(dtype="float64"), n_cells, rules.p_percent)
+        # with too few companies the count already withholds the cell; p% on 1-2 firms says nothing new
+        for i in np.flatnonzero(unsafe & ~few):
+            reasons_en[i].append(f"p% rule on {m}")
+            reasons_id[i].append(f"aturan p% pada {_MAG_LABEL_ID[m]}")
+    cells["primary_en"] = reasons_en
+    cells["primary_id"] = reasons_id
+
+    w = contrib["workers_avg_total"]
+    vapw = 12.0 * contrib["value_added_idr"] / w.where(w > 0)
+    q = vapw.groupby(contrib["cid"])
+    for name, quant in (("p25", 0.25), ("median", 0.5), ("p75", 0.75)):
+        cells[f"va_per_worker_annualised_{name}_idr"] = q.quantile(quant).reindex(cells.index).to_numpy()
+    return cells.reset_index(drop=True)
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def _add_ratios(cells: pd.DataFrame) -> None:
+    va, lc, s = cells["value_added_idr"], cells["labour_cost_idr"], cells["net_sales_idr"]
+    lw, h, fa = cells["workers_avg_total"], cells["hours_worked"], cells["fixed_assets_avg_idr"]
+    cells["va_per_worker_idr"] = _ratio(va, lw)
+    cells["va_per_worker_annualised_idr"] = 12.0 * _ratio(va, lw)
+    cells["va_per_hour_idr"] = _ratio(va, h)
+    cells["labour_cost_per_worker_idr"] = _ratio(lc, lw)
+    cells["labour_cost_competitiveness"] = _ratio(va, lc)
+    cells["labour_share_pct"] = (100.0 * _ratio(lc, va)).where(va > 0)
+    cells["va_ratio_pct"] = 100.0 * _ratio(va, s)
+    cells["capital_productivity_annualised"] = 12.0 * _ratio(va, fa)
+    cells["capital_intensity_idr_per_worker"] = _ratio(fa, lw)
+
+
+# --- secondary suppression ------------------------------------------------------------------------------
+def _lines(cells: list[Cell]) -> list[list[Cell]]:
+    rows: dict[str, list[Cell]] = defaultdict(list)
+    cols: dict[str, list[Cell]] = defaultdict(list)
+    for c in cells:
+        rows[c[0]].append(c)
+        cols[c[1]].append(c)
+    return [rows[k] for k in sorted(rows)] + [cols[k] for k in sorted(cols)]
+
+
+def _bridges(suppressed: set[Cell]) -> list[Cell]:
+    """Suppressed cells that are bridges of the row-line/column-line graph (exactly recoverable)."""
+    adj: dict[tuple[str, str], list[tuple[tuple[str, str], Cell]]] = defaultdict(list)
+    for c in suppressed:
+        r, k = ("r", c[0]), ("c", c[1])
+        adj[r].append((k, c))
+        adj[k].append((r, c))
+    out = []
+    for e in sorted(suppressed):
+        start, goal = ("r", e[0]), ("c", e[1])
+        seen, stack = {start}, [start]
+        while stack:
+            v = stack.pop()
+            for w, c in adj[v]:
+                if c != e and w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        if goal not in seen:
+            out.append(e)
+    return out
+
+
+def _cheapest_cycle_path(
+    bridge: Cell, present: set[Cell], suppressed: set[Cell], cost: dict[Cell, float]
+) -> list[Cell]:
+    """Publishable cells on the cheapest path from the bridge's row line to its column line avoiding it."""
+    adj: dict[tuple[str, str], list[tuple[tuple[str, str], Cell]]] = defaultdict(list)
+    for c in present:
+        if c == bridge:
+            continue
+        r, k = ("r", c[0]), ("c", c[1])
+        adj[r].append((k, c))
+        adj[k].append((r, c))
+    start, goal = ("r", bridge[0]), ("c", bridge[1])
+    best: dict[tuple[str, str], float] = {start: 0.0}
+    back: dict[tuple[str, str], tuple[tuple[str, str], Cell]] = {}
+    heap: list[tuple[float, tuple[str, str]]] = [(0.0, start)]
+    while heap:
+        d, v = heapq.heappop(heap)
+        if v == goal:
+            break
+        if d > best.get(v, np.inf):
+            continue
+        for w, c in sorted(adj[v]):
+            nd = d + (0.0 if c in suppressed else cost[c])
+            if nd < best.get(w, np.inf):
+                best[w] = nd
+                back[w] = (v, c)
+                heapq.heappush(heap, (nd, w))
+    if goal not in back:
+        return sorted(present - suppressed)  # cannot happen with margins present; withhold everything
+    path, v = [], goal
+    while v != start:
+        v, c = back[v]
+        if c not in suppressed:
+            path.append(c)
+    return path
+
+
+def secondary_suppression(
+    present: set[Cell], suppressed: set[Cell], cost: dict[Cell, float]
+) -> dict[Cell, Cell]:
+    """Cells to suppress in addition, each mapped to the suppressed cell it protects."""
+    sup = set(suppressed)
+    added: dict[Cell, Cell] = {}
+    lines = _lines(sorted(present))
+    while True:
+        changed = False
+        for line in lines:
+            hidden = [c for c in line if c in sup]
+            if len(hidden) != 1:
+                continue
+            candidates = [c for c in line if c not in sup]
+            if not candidates:
+                continue
+            pick = min(candidates, key=lambda c: (cost[c], c))
+            sup.add(pick)
+            added[pick] = hidden[0]
+            changed = True
+        if changed:
+            continue
+        bridges = _bridges(sup)
+        if not bridges:
+            return added
+        b = bridges[0]
+        for c in _cheapest_cycle_path(b, present, sup, cost):
+            sup.add(c)
+            added[c] = b
+
+
+# --- the aggregates ---------------------------------------------------------------------------------
+def _previous_suppressed(previous: pd.DataFrame | None) -> dict[Cell, str]:
+    if previous is None or previous.empty:
+        return {}
+    prev = previous[previous["suppressed"].astype(bool)]
+    kk = prev["kabkota_code"].astype("object").where(prev["kabkota_code"].notna(), ALL)
+    gg = prev["pdrb_group"].astype("object").where(prev["pdrb_group"].notna(), ALL)
+    return {(str(k), str(g)): str(p) for k, g, p in zip(kk, gg, prev["period"], strict=True)}
+
+
+def disclosure_aggregates(
+    companies: pd.DataFrame,
+    period: str,
+    rules: DisclosureRules | None = None,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The aggregates table (columns of ``AGGREGATES_SCHEMA``) with disclosure control applied.
+
+    ``companies``: company indicators of the period (nib, kabkota_code, pdrb_group and the summed
+    magnitudes); ``previous``: the previous period's aggregates, whose suppressed cells are carried.
+    """
+    rules = rules or DisclosureRules()
+    if companies.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in AGGREGATES_SCHEMA.names})
+    cells = cell_statistics(companies, rules)
+    _add_ratios(cells)
+    keys: list[Cell] = list(zip(cells["kk"], cells["gg"], strict=True))
+    present = set(keys)
+    primary = {c for c, r in zip(keys, cells["primary_en"], strict=True) if r}
+    carried = {c: p for c, p in _previous_suppressed(previous).items() if c in present}
+    va_abs = np.nan_to_num(np.abs(cells["value_added_idr"].to_numpy(dtype="float64")), nan=0.0)
+    cost = dict(zip(keys, va_abs.tolist(), strict=True))
+    secondary = secondary_suppression(present, primary | set(carried), cost)
+
+    reason_en, reason_id, suppressed = [], [], []
+    for c, p_en, p_id in zip(keys, cells["primary_en"], cells["primary_id"], strict=True):
+        en, id_ = list(p_en), list(p_id)
+        if c in carried:
+            en.append(f"carried from {carried[c]}")
+            id_.append(f"dibawa dari periode {carried[c]}")
+        if c in secondary:
+            en.append(f"secondary (protects {cell_label(secondary[c])})")
+            id_.append(f"sekunder (melindungi {cell_label(secondary[c], 'id')})")
+        suppressed.append(bool(en))
+        reason_en.append("; ".join(en) or None)
+        reason_id.append("; ".join(id_) or None)
+    cells["suppressed"] = suppressed
+    cells["suppression_reason"] = reason_en
+    cells["suppression_reason_id"] = reason_id
+
+    few_for_quartiles = cells["n_companies"] < QUARTILE_MIN_COMPANIES
+    for name in ("p25", "median", "p75"):
+        col = f"va_per_worker_annualised_{name}_idr"
+        cells[col] = cells[col].where(~few_for_quartiles)
+    hide = cells["suppressed"].to_numpy()
+    for col in AGGREGATE_VALUE_COLUMNS:
+        cells[col] = cells[col].astype("float64").where(~hide)
+
+    out = cells
+    out["level"] = [level_of(k, g) for k, g in zip(out["kk"], out["gg"], strict=True)]
+    out["kabkota_code"] = out["kk"].where(out["kk"] != ALL, None)
+    out["pdrb_group"] = out["gg"].where(out["gg"] != ALL, None)
+    out["period"] = period
+    out["n_companies"] = out["n_companies"].astype("int64")
+    order = {lvl: i for i, lvl in enumerate(("kabkota_x_sector", "kabkota", "sector", "total"))}
+    out = out.assign(_o=out["level"].map(order)).sort_values(["_o", "kk", "gg"], kind="stable")
+    return out[AGGREGATES_SCHEMA.names].reset_index(drop=True)

@@ -801,13 +801,16 @@ def _read_xlsx(
                         vals.close()
                 read_any = True
                 width = max(layout.columns) + 1
+                formula_by_row: dict[int, list[int]] = {}
+                for r, c in formula_cells:
+                    formula_by_row.setdefault(r, []).append(c)
 
                 def blocks(
                     head: list[list[object]] = head,
                     h: int = h,
                     rows_iter: Iterator = rows_iter,
                     width: int = width,
-                    formula_cells: set[tuple[int, int]] = formula_cells,
+                    formula_by_row: dict[int, list[int]] = formula_by_row,
                 ) -> Iterator[tuple[list[list[object]], list[int]]]:
                     buf: list[list[object]] = []
                     nums: list[int] = []
@@ -815,10 +818,9 @@ def _read_xlsx(
                     for row in itertools.chain(head[h + 1 :], rows_iter):
                         row_no += 1
                         cells = (list(row) + [None] * width)[:width]
-                        if formula_cells:
-                            for r, c in formula_cells:
-                                if r == row_no and c <= width:
-                                    cells[c - 1] = FORMULA_NO_VALUE
+                        for c in formula_by_row.get(row_no, ()):
+                            if c <= width:
+                                cells[c - 1] = FORMULA_NO_VALUE
                         buf.append(cells)
                         nums.append(row_no)
                         if len(buf) >= chunk_rows:

@@ -334,3 +334,11 @@ def test_raw_files_are_never_modified(storage):
     read_period(storage, PERIOD)
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.iterdir()}
     assert before == after
+
+
+def test_csv_with_title_lines_and_excel_sep_hint(storage):
+    body = csv_bytes([good_row(40)], sep=";").decode()
+    text = "sep=;\nLaporan Agustus 2025;;\n\n" + body
+    put(storage, "judul.csv", text.encode())
+    res = read_period(storage, PERIOD)
+    assert res.file_errors.empty and res.rows["source_row"].tolist() == [5]

@@ -33,8 +33,8 @@ def monthly_flow(
 
     ``period`` is ``YYYY-MM``, or ``previous`` (the month before today in WITA: what the schedule uses).
     """
-    period = resolve_period(period)
     settings: Settings = load_settings(storage_root=storage_root)
+    period = check_period(resolve_period(period, tz=settings.schedule_timezone))
     storage = Storage(settings.storage_root)
     ctx = FlowRunContext.get()
     run_id = (

@@ -13,6 +13,7 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.runtime import bps_fetch_cache_options
 from flows.settings import Settings
 from schemas import bps_catalogue as cat
 from schemas.indicators import (
@@ -64,7 +65,7 @@ def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(
     name="bps-fetch",
-    cache_policy=NO_CACHE,
+    **bps_fetch_cache_options(),
     retries=1,
     retry_delay_seconds=5,
     retry_condition_fn=_retry_transient,

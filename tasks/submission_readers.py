@@ -179,50 +179,52 @@ def _file_error(file: str, code: str, reason_id: str, reason_en: str, severity: 
     }
 
 
+def _cap(text: str) -> str:
+    # str.capitalize() would also lower-case the file name inside the sentence
+    return text[:1].upper() + text[1:]
+
+
 def _rejected(code: str, file: str, sheet: str | None = None, **kw: Any) -> FileRejected:
     w, we = _where(file, sheet), _where_en(file, sheet)
     texts: dict[str, tuple[str, str]] = {
         "empty_file": (
-            f"{w.capitalize()} kosong (0 byte). Kirim ulang berkas yang berisi data.",
-            f"{we.capitalize()} is empty (0 bytes). Send the file again with data.",
+            f"{_cap(w)} kosong (0 byte). Kirim ulang berkas yang berisi data.",
+            f"{_cap(we)} is empty (0 bytes). Send the file again with data.",
         ),
         "not_text": (
-            f"{w.capitalize()} bukan berkas teks CSV (isinya data biner). Simpan dari Excel sebagai "
+            f"{_cap(w)} bukan berkas teks CSV (isinya data biner). Simpan dari Excel sebagai "
             "'CSV UTF-8' atau kirim berkas .xlsx.",
-            f"{we.capitalize()} is not a CSV text file (binary content). Save it from Excel as "
+            f"{_cap(we)} is not a CSV text file (binary content). Save it from Excel as "
             "'CSV UTF-8' or send the .xlsx.",
         ),
         "not_xlsx": (
-            f"{w.capitalize()} bernama .xlsx tetapi isinya bukan buku kerja Excel. Buka di Excel lalu "
+            f"{_cap(w)} bernama .xlsx tetapi isinya bukan buku kerja Excel. Buka di Excel lalu "
             "'Simpan Sebagai' Buku Kerja Excel (.xlsx), atau kirim CSV.",
-            f"{we.capitalize()} is named .xlsx but is not an Excel workbook. Save it as .xlsx or CSV.",
+            f"{_cap(we)} is named .xlsx but is not an Excel workbook. Save it as .xlsx or CSV.",
         ),
         "corrupt_xlsx": (
-            f"{w.capitalize()} rusak atau tidak lengkap (mungkin terpotong saat dikirim). Kirim ulang "
-            "berkasnya.",
-            f"{we.capitalize()} is damaged or incomplete (maybe truncated in transfer). Send it again.",
+            f"{_cap(w)} rusak atau tidak lengkap (mungkin terpotong saat dikirim). Kirim ulang berkasnya.",
+            f"{_cap(we)} is damaged or incomplete (maybe truncated in transfer). Send it again.",
         ),
         "encrypted_xlsx": (
-            f"{w.capitalize()} dilindungi kata sandi sehingga tidak dapat dibaca. Hapus kata sandinya "
+            f"{_cap(w)} dilindungi kata sandi sehingga tidak dapat dibaca. Hapus kata sandinya "
             "(File > Info > Proteksi Buku Kerja) lalu kirim ulang.",
-            f"{we.capitalize()} is password-protected and cannot be read. Remove the password and "
-            "send it again.",
+            f"{_cap(we)} is password-protected and cannot be read. Remove the password and send it again.",
         ),
         "xls_old_format": (
-            f"{w.capitalize()} memakai format Excel lama (.xls). Simpan ulang sebagai .xlsx atau CSV "
+            f"{_cap(w)} memakai format Excel lama (.xls). Simpan ulang sebagai .xlsx atau CSV "
             "lalu kirim ulang.",
-            f"{we.capitalize()} uses the old Excel format (.xls). Save it as .xlsx or CSV and send it again.",
+            f"{_cap(we)} uses the old Excel format (.xls). Save it as .xlsx or CSV and send it again.",
         ),
         "zip_bomb": (
-            f"{w.capitalize()} ditolak: isinya setelah dibuka ({kw.get('mb', '?')} MB) terlalu besar "
+            f"{_cap(w)} ditolak: isinya setelah dibuka ({kw.get('mb', '?')} MB) terlalu besar "
             "atau terlalu padat untuk sebuah isian. Kirim berkas yang hanya berisi lembar isian.",
-            f"{we.capitalize()} rejected: its uncompressed content ({kw.get('mb', '?')} MB) is too large "
+            f"{_cap(we)} rejected: its uncompressed content ({kw.get('mb', '?')} MB) is too large "
             "or too compressed for a submission.",
         ),
         "unknown_extension": (
-            f"{w.capitalize()} berjenis '{kw.get('ext', '')}' yang tidak didukung. Kirim berkas .xlsx "
-            "atau .csv.",
-            f"{we.capitalize()} has an unsupported type '{kw.get('ext', '')}'. Send .xlsx or .csv.",
+            f"{_cap(w)} berjenis '{kw.get('ext', '')}' yang tidak didukung. Kirim berkas .xlsx atau .csv.",
+            f"{_cap(we)} has an unsupported type '{kw.get('ext', '')}'. Send .xlsx or .csv.",
         ),
         "no_header": (
             f"Baris judul kolom tidak ditemukan di {w} ({HEADER_SCAN_ROWS} baris pertama). Gunakan "
@@ -242,9 +244,9 @@ def _rejected(code: str, file: str, sheet: str | None = None, **kw: Any) -> File
             f"Broken structure in {we}: {kw.get('detail', '')}. Check separators and quotes, or send .xlsx.",
         ),
         "read_failed": (
-            f"{w.capitalize()} tidak dapat dibaca ({kw.get('detail', '')}). Simpan ulang sebagai .xlsx "
+            f"{_cap(w)} tidak dapat dibaca ({kw.get('detail', '')}). Simpan ulang sebagai .xlsx "
             "atau CSV lalu kirim ulang.",
-            f"{we.capitalize()} could not be read ({kw.get('detail', '')}). Save it as .xlsx or CSV again.",
+            f"{_cap(we)} could not be read ({kw.get('detail', '')}). Save it as .xlsx or CSV again.",
         ),
     }
     rid, ren = texts[code]

@@ -64,6 +64,12 @@ def test_empty_file(storage):
         assert _status(res, name) == "unreadable"
 
 
+def test_file_name_keeps_its_case_in_messages(storage):
+    put(storage, "PT_Maju_Jaya.csv", b"")
+    rec = _file_error(_read(storage), "PT_Maju_Jaya.csv")
+    assert "PT_Maju_Jaya.csv" in rec["reason_id"] and "PT_Maju_Jaya.csv" in rec["reason_en"]
+
+
 def test_header_only_is_reported_not_fatal(storage):
     put(storage, "judul.csv", csv_bytes([]))
     put(storage, "judul.xlsx", xlsx_bytes({"Isian": [LABELS]}))

@@ -1,0 +1,291 @@
+"""The company stage: accepted submissions -> company indicators + benchmarks -> disclosure-safe aggregates.
+
+Heavy work is partitioned by kab/kota: one mapped task per kab/kota code present in the period (a
+handful, never one per company), then one task for the aggregates and disclosure control over the
+whole period. Tasks are module-level functions with plain arguments (the storage root as a string), so
+the stage gives the same rows with the default thread pool or a Dask runner
+(``company_stage.with_options(task_runner=DaskTaskRunner(...))``).
+
+Settings used: ``umk_table``, ``deflator_table``, ``disclosure_p_percent``, ``disclosure_min_companies``;
+optional TOML keys (in ``Settings.extra``) ``sector_pdrb_table`` (CSV: year, sector_code,
+pdrb_adhk_billion_idr[, source]: Kaltim PDRB ADHK 2010 by lapangan usaha) and ``sector_employment_table``
+(same layout with employed_persons; default: the BPS stage's Kaltim employment by sector) switch on the
+provincial-by-sector benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NO_CACHE
+
+from flows.settings import PROJECT_ROOT, Settings
+from schemas.company import AGGREGATES_SCHEMA, COMPANY_INDICATORS_SCHEMA
+from tasks import benchmarks as bm
+from tasks.company_indicators import (
+    compute_company_indicators,
+    load_deflator_table,
+    load_umk_table,
+    previous_month,
+)
+from tasks.disclosure import DisclosureRules, disclosure_aggregates
+from tasks.logs import get_logger
+from tasks.parquet_io import frame_to_table, read_frame, write_partition
+from tasks.storage import Storage
+
+SUBMISSIONS_DATASET = "processed/submissions"
+COMPANY_DATASET = "processed/indicators/company"
+AGGREGATES_DATASET = "processed/indicators/aggregates"
+KEMNAKER_REL = "raw/reference/kemnaker_productivity_by_sector_national_2022.csv"
+PROVINCIAL_REL = "processed/indicators/provincial_productivity.parquet"
+SECTOR_EMPLOYMENT_REL = "processed/bps/kaltim_employment_by_sector.parquet"
+
+
+# --- reading ------------------------------------------------------------------------------------------
+def _read_parquet(storage: Storage, rel: str) -> pd.DataFrame:
+    # int64 money stays exact (nullable Int64) instead of turning into float where a value is missing
+    with storage.open(rel, "rb") as fh:
+        table = pq.read_table(fh)
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def read_accepted(storage: Storage, period: str) -> pd.DataFrame:
+    files = storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet")
+    frames = [_read_parquet(storage, f) for f in files]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    if "period" not in df.columns:
+        df["period"] = period
+    return df
+
+
+def read_history(storage: Storage, period: str, nibs: set[str]) -> pd.DataFrame | None:
+    """Accepted rows of the given companies in all periods before ``period`` (for the indices)."""
+    frames = []
+    for name in storage.listdir(SUBMISSIONS_DATASET):
+        if not name.startswith("period=") or name[len("period=") :] >= period:
+            continue
+        for f in storage.walk_files(f"{SUBMISSIONS_DATASET}/{name}", "*.parquet"):
+            df = _read_parquet(storage, f)
+            if "period" not in df.columns:
+                df["period"] = name[len("period=") :]
+            frames.append(df[df["nib"].astype("str").isin(nibs)])
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _read_table_file(path: str) -> pd.DataFrame:
+    return (
+        pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, dtype={"sector_code": str})
+    )
+
+
+# --- tasks -------------------------------------------------------------------------------------------
+@task(name="company-kabkota-codes", cache_policy=NO_CACHE)
+def kabkota_codes_task(storage_root: str, period: str) -> list[str]:
+    df = read_accepted(Storage(storage_root), period)
+    return sorted(df["kabkota_code"].astype("str").unique().tolist()) if len(df) else []
+
+
+@task(name="company-indicators-partition", cache_policy=NO_CACHE)
+def company_partition_task(
+    storage_root: str,
+    period: str,
+    kabkota_code: str,
+    umk_table: str = "",
+    deflator_table: str = "",
+    kemnaker_csv: str = "",
+    sector_pdrb_table: str = "",
+    sector_employment_table: str = "",
+) -> pd.DataFrame:
+    """Indicators and benchmarks of one kab/kota's companies for the period."""
+    storage = Storage(storage_root)
+    df = read_accepted(storage, period)
+    df = df[df["kabkota_code"].astype("str") == kabkota_code].reset_index(drop=True)
+    history = read_history(storage, period, set(df["nib"].astype("str")))
+    out = compute_company_indicators(
+        df, history=history, deflators=load_deflator_table(deflator_table), umk=load_umk_table(umk_table)
+    )
+    national = bm.national_sector_benchmark(kemnaker_csv) if kemnaker_csv else None
+    provincial_sector = None
+    if sector_pdrb_table:
+        if sector_employment_table:
+            emp = _read_table_file(sector_employment_table)
+        elif storage.exists(SECTOR_EMPLOYMENT_REL):
+            emp = read_frame(storage, SECTOR_EMPLOYMENT_REL)
+        else:
+            emp = None
+        if emp is not None:
+            provincial_sector = bm.provincial_sector_benchmark(_read_table_file(sector_pdrb_table), emp)
+    total = (
+        bm.provincial_total_benchmark(read_frame(storage, PROVINCIAL_REL))
+        if storage.exists(PROVINCIAL_REL)
+        else None
+    )
+    out = bm.attach_benchmarks(
+        out, provincial_sector=provincial_sector, national_sector=national, provincial_total=total
+    )
+    return out[COMPANY_INDICATORS_SCHEMA.names]
+
+
+def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def clean(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            return None
+        return v.item() if hasattr(v, "item") else v
+
+    return [{k: clean(v) for k, v in r.items()} for r in rows]
+
+
+@task(name="company-aggregates", cache_policy=NO_CACHE)
+def aggregates_task(
+    storage_root: str,
+    period: str,
+    parts: list[pd.DataFrame],
+    p_percent: float,
+    min_companies: int,
+    run_id: str,
+) -> dict[str, Any]:
+    """Write the company partition, then the disclosure-controlled aggregates of the whole period."""
+    storage = Storage(storage_root)
+    parts = [p for p in parts if len(p)]
+    if parts:
+        companies = pd.concat(parts, ignore_index=True)
+        companies = companies.sort_values(["kabkota_code", "nib", "source_file", "source_row"], kind="stable")
+        companies = companies.reset_index(drop=True)
+    else:
+        companies = pd.DataFrame({c: pd.Series([], dtype="object") for c in COMPANY_INDICATORS_SCHEMA.names})
+    prev_period = previous_month(period)
+    prev_files = storage.walk_files(f"{AGGREGATES_DATASET}/period={prev_period}", "*.parquet")
+    previous = (
+        pd.concat([read_frame(storage, f) for f in prev_files], ignore_index=True) if prev_files else None
+    )
+    rules = DisclosureRules(min_companies=min_companies, p_percent=p_percent)
+    aggregates = disclosure_aggregates(companies, period, rules, previous=previous)
+
+    meta = {"run_id": run_id, "period": period, "synthetic_inputs_possible": "see source_file"}
+    company_url = write_partition(
+        storage,
+        COMPANY_DATASET,
+        f"period={period}",
+        frame_to_table(companies, COMPANY_INDICATORS_SCHEMA),
+        meta,
+    )
+    # p stays out of the file: published p% parameters help an attacker (METHOD.md §4)
+    agg_meta = {
+        **meta,
+        "min_companies": min_companies,
+        "carried_from": prev_period if previous is not None else "",
+    }
+    agg_url = write_partition(
+        storage,
+        AGGREGATES_DATASET,
+        f"period={period}",
+        frame_to_table(aggregates, AGGREGATES_SCHEMA),
+        agg_meta,
+    )
+    reasons = aggregates["suppression_reason"].fillna("")
+    counts = {
+        "company_rows": len(companies),
+        "companies": int(companies["nib"].nunique()) if len(companies) else 0,
+        "kabkota_partitions": len(parts),
+        "negative_value_added": int(companies["flag_negative_va"].sum()) if len(companies) else 0,
+        "below_umk": int(companies["flag_below_umk"].fillna(False).astype(bool).sum())
+        if len(companies)
+        else 0,
+        "benchmark_ratios": int(companies["benchmark_ratio"].notna().sum()) if len(companies) else 0,
+        "aggregate_cells": len(aggregates),
+        "cells_published": int((~aggregates["suppressed"].astype(bool)).sum()) if len(aggregates) else 0,
+        "cells_suppressed": int(aggregates["suppressed"].astype(bool).sum()) if len(aggregates) else 0,
+        "cells_secondary": int(reasons.str.contains("secondary").sum()),
+        "cells_carried": int(reasons.str.contains("carried").sum()),
+    }
+    published_kabkota = aggregates[
+        (aggregates["level"] == "kabkota") & ~aggregates["suppressed"].astype(bool)
+    ]
+    cols = [
+        "kabkota_code",
+        "n_companies",
+        "va_per_worker_annualised_idr",
+        "va_per_hour_idr",
+        "labour_share_pct",
+    ]
+    return {
+        "counts": counts,
+        "outputs": [company_url, agg_url],
+        "tables": {"aggregates-kabkota": _jsonable(published_kabkota[cols].to_dict("records"))},
+        "price_basis": sorted(set(companies["price_basis"].dropna())) if len(companies) else [],
+    }
+
+
+# --- the stage ---------------------------------------------------------------------------------------
+def _kemnaker_csv(storage: Storage) -> str:
+    if storage.exists(KEMNAKER_REL):
+        return storage.read_text(KEMNAKER_REL)
+    bundled = PROJECT_ROOT / "data" / KEMNAKER_REL
+    return bundled.read_text(encoding="utf-8") if bundled.exists() else ""
+
+
+@flow(name="company-stage", flow_run_name="company-{period}")
+def company_stage(settings: Settings, storage_root: str, period: str, run_id: str) -> dict:
+    """Company indicators, benchmarks and disclosure-controlled aggregates for one period."""
+    log = get_logger()
+    storage = Storage(storage_root)
+    notices: list[str] = []
+    diagnostics: list[str] = []
+    codes = kabkota_codes_task(storage.root, period)
+    if not codes:
+        notices.append(
+            f"No accepted company submissions for {period}: the company indicators and aggregates for the "
+            "period are written empty."
+        )
+    kemnaker = _kemnaker_csv(storage)
+    if not kemnaker:
+        diagnostics.append(f"{KEMNAKER_REL} not found: no national sector benchmark")
+    extra = settings.extra or {}
+    parts = company_partition_task.map(
+        unmapped(storage.root),
+        unmapped(period),
+        codes,
+        umk_table=unmapped(settings.umk_table),
+        deflator_table=unmapped(settings.deflator_table),
+        kemnaker_csv=unmapped(kemnaker),
+        sector_pdrb_table=unmapped(str(extra.get("sector_pdrb_table", ""))),
+        sector_employment_table=unmapped(str(extra.get("sector_employment_table", ""))),
+    )
+    result = aggregates_task(
+        storage.root,
+        period,
+        parts,
+        p_percent=settings.disclosure_p_percent,
+        min_companies=settings.disclosure_min_companies,
+        run_id=run_id,
+    )
+    counts = result["counts"]
+    if codes and not settings.deflator_table:
+        notices.append(
+            "Company value added is at current prices (no deflator table configured): productivity indices are "
+            "nominal and no ratio to the sector benchmark (constant 2010 prices) is given."
+        )
+    if codes and not settings.umk_table:
+        diagnostics.append("no UMK table configured: flag_below_umk is null")
+    if counts["cells_suppressed"]:
+        notices.append(
+            f"{counts['cells_suppressed']} of {counts['aggregate_cells']} aggregate cells for {period} are withheld "
+            f"for confidentiality ({counts['cells_secondary']} secondary, {counts['cells_carried']} carried)."
+        )
+    log.info("company stage %s: %s", period, counts)
+    return {
+        "counts": counts,
+        "outputs": result["outputs"],
+        "notices": notices,
+        "diagnostics": diagnostics,
+        "tables": result["tables"],
+    }

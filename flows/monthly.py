@@ -18,6 +18,7 @@ from flows.runtime import check_period, resolve_period, stage_done
 from flows.settings import Settings, load_settings
 from flows.stage_bps import bps_stage
 from flows.stage_bulletin import bulletin_stage
+from flows.stage_company import company_stage
 from flows.stage_submissions import submissions_stage
 from tasks.run_summary import publish_run_summary
 from tasks.storage import Storage
@@ -59,6 +60,7 @@ def monthly_flow(
     common = {"settings": settings, "storage_root": storage.root, "period": period, "run_id": run_id}
     stages["bps"] = stage_done(period, "bps", bps_stage(**common))
     stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))
+    stages["company"] = stage_done(period, "company", company_stage(**common))
     stages["bulletin"] = stage_done(period, "bulletin", bulletin_stage(**common, deliver=deliver, lang=lang))
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     summary["notices"] = [n for st in stages.values() for n in st.get("notices", [])]

@@ -6,6 +6,8 @@ from typing import Any
 
 import typer
 
+MAX_OUTPUTS_SHOWN = 8
+
 
 def _facts(summary: dict[str, Any]) -> dict[str, Any]:
     from tasks.run_summary import run_facts
@@ -24,8 +26,12 @@ def print_summary(summary: dict[str, Any], quiet: bool = False) -> int:
             typer.echo(f"  input {i.get('name', '')}: {i.get('source', '')} (vintage {i.get('vintage', '')})")
         for name, st in summary["stages"].items():
             typer.echo(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in (st.get("counts") or {}).items()))
-            for o in st.get("outputs", []) or []:
+            outs = st.get("outputs", []) or []
+            for o in outs[:MAX_OUTPUTS_SHOWN]:
                 typer.echo(f"    wrote {o}")
+            if len(outs) > MAX_OUTPUTS_SHOWN:
+                # receipts and company reports are one file per company: list them in the run record only
+                typer.echo(f"    ... and {len(outs) - MAX_OUTPUTS_SHOWN} more (listed in the run record)")
         typer.echo(
             f"  rows accepted {facts['rows_accepted']}, quarantined {facts['rows_quarantined']}; "
             f"indicator files {len(facts['indicators_written'])}; bulletins {len(facts['bulletins'])}; "

@@ -7,6 +7,7 @@ fatal: a month with no submissions still gets a bulletin that says so.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -22,11 +23,10 @@ from schemas.codes import (
     NATIONAL_CODE,
     kabkota_display_name,
     kaltim_kabkota,
-    pdrb_groups,
 )
 from tasks import formatting as F
 from tasks.charts import BarChart, LineChart, table_rows
-from tasks.parquet_io import read_frame
+from tasks.parquet_io import file_metadata, read_frame
 from tasks.storage import Storage
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "reports" / "templates"
@@ -68,7 +68,9 @@ class BulletinInputs:
     companies: pd.DataFrame | None = None
     aggregates: pd.DataFrame | None = None
     submissions: pd.DataFrame | None = None
-    quarantine: pd.DataFrame | None = None
+    quarantine: pd.DataFrame | None = None  # rows.parquet: one row per quarantined data row or file
+    quarantine_reasons: pd.DataFrame | None = None  # reasons.parquet: one row per reason
+    submission_meta: dict[str, Any] = field(default_factory=dict)  # rows_read, files (Parquet metadata)
     diagnostics: list[str] = field(default_factory=list)
 
 
@@ -98,10 +100,42 @@ def load_inputs(storage: Storage, period: str) -> BulletinInputs:
         ("companies", COMPANY_DIR),
         ("aggregates", AGGREGATES_DIR),
         ("submissions", SUBMISSIONS_DIR),
-        ("quarantine", QUARANTINE_DIR),
     ):
         setattr(inp, attr, read_partition(storage, rel, period))
+    # The quarantine partition holds two Parquet files of different grain (rows and reasons):
+    # read each on its own, never concatenated.
+    qdir = f"{QUARANTINE_DIR}/period={period}"
+    for attr, name in (("quarantine", "rows.parquet"), ("quarantine_reasons", "reasons.parquet")):
+        if storage.exists(f"{qdir}/{name}"):
+            setattr(inp, attr, read_frame(storage, f"{qdir}/{name}"))
+    inp.submission_meta = submission_metadata(storage, period)
     return inp
+
+
+def submission_metadata(storage: Storage, period: str) -> dict[str, Any]:
+    """What the submissions stage recorded in its Parquet file metadata: rows read and files received.
+
+    Both the accepted and the quarantine files carry it; the first readable one wins.
+    """
+    for rel in (
+        f"{QUARANTINE_DIR}/period={period}/rows.parquet",
+        *storage.walk_files(f"{SUBMISSIONS_DIR}/period={period}", "*.parquet"),
+    ):
+        if not storage.exists(rel):
+            continue
+        meta = file_metadata(storage, rel)
+        out: dict[str, Any] = {}
+        if meta.get("rows_read", "").isdigit():
+            out["rows_read"] = int(meta["rows_read"])
+        try:
+            files = json.loads(meta.get("files", "null"))
+        except ValueError:
+            files = None
+        if isinstance(files, list):
+            out["files"] = files
+        if out:
+            return out
+    return {}
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -419,16 +453,16 @@ def build_context(
         sd = sec[sec["year"] == sy].copy()
         gcol = _col(sd, "pdrb_group", "sector_code")
         share = _col(sd, "share_pct", "share")
-        names = pdrb_groups()
-        sd["display_name"] = [f"{g} {names.get(str(g), '')}".strip() for g in sd[gcol]]
+        sd["display_name"] = [f"{g} {F.sector_name(g, lang)}" for g in sd[gcol]]
         sd = sd.sort_values("employed_persons", ascending=False)
         chart = BarChart(
             chart_id="gambar-sektor",
             title=f"{t('employed')} {t('kaltim')} {F.period_label(f'{sy}-08', lang)} ({t('unit_persons')})",
             desc=", ".join(
-                f"{n}: {F.number(v, 0, lang)}" for n, v in zip(sd[gcol], sd["employed_persons"], strict=True)
+                f"{F.sector_short(n, lang)}: {F.number(v, 0, lang)}"
+                for n, v in zip(sd[gcol], sd["employed_persons"], strict=True)
             ),
-            labels=[str(g) for g in sd[gcol]],
+            labels=[F.sector_short(g, lang) for g in sd[gcol]],
             values=[float(v) for v in sd["employed_persons"]],
             unit=t("unit_persons"),
             fmt=lambda v: F.number(v, 0, lang),
@@ -482,72 +516,135 @@ def build_context(
     # 5. the programme: aggregates (suppressed cells shown as such) and the data-quality annex
     prog = programme_facts(inp)
     ctx["programme"] = prog
+    ctx["programme_text"] = ""
     if prog["submitted"] == 0:
         hl.append(t("no_submissions", period=period_label))
     else:
-        hl.append(
-            t(
-                "hl_programme",
-                period=period_label,
-                submitted=prog["submitted"],
-                accepted=prog["accepted"],
-                quarantined=prog["rows_quarantined"],
-            )
-        )
-    agg_tables = []
-    agg = inp.aggregates
-    if agg is not None and not agg.empty:
-        for level, label, names_map in (
-            ("kabkota", t("kabkota"), {c: kabkota_display_name(c) for c in kaltim_kabkota()}),
-            ("pdrb_group", t("sector"), pdrb_groups()),
-        ):
-            # the indicators stage names the sector level "sector" (older drafts: "pdrb_group")
-            part = agg[agg["level"].isin([level, "sector"] if level == "pdrb_group" else [level])]
-            if part.empty:
-                continue
-            key = "kabkota_code" if level == "kabkota" else "pdrb_group"
-            rows = []
-            for r in part.sort_values(key).itertuples():
-                code = str(getattr(r, key))
-                name = (
-                    f"{code} {names_map.get(code, '')}".strip()
-                    if level == "pdrb_group"
-                    else names_map.get(code, code)
-                )
-                if bool(r.suppressed):
-                    cells = [name, F.number(r.n_companies, 0, lang), t("suppressed")]
-                    rows.append({"code": code, "highlight": False, "suppressed": True, "cells": cells})
-                else:
-                    cells = [name, F.number(r.n_companies, 0, lang), F.rupiah(r.va_per_worker_idr, 2, lang)]
-                    rows.append({"code": code, "highlight": False, "suppressed": False, "cells": cells})
-            agg_tables.append(
-                {
-                    "id": f"tabel-agregat-{level}",
-                    "n": tabs.next(),
-                    "title": f"{t('va_per_worker')} {t('period').lower()} {period_label}, "
-                    + ("per " + label.lower()),
-                    "head": [label, t("n_companies"), f"{t('va_per_worker')} (Rp)"],
-                    "rows": rows,
-                    "source": t("source_programme") + (f"; {t('synthetic')}" if ctx["synthetic"] else ""),
-                    "numeric": [1, 2],
-                }
-            )
-    ctx["aggregate_tables"] = agg_tables
+        ctx["programme_text"] = programme_sentence(prog, period_label, lang)
+        hl.append(ctx["programme_text"])
+    ctx["aggregate_tables"] = aggregate_tables(inp.aggregates, lang, period_label, ctx["synthetic"], tabs)
+    ctx["quality_summary_n"] = tabs.next()
+    ctx["fmt_int"] = lambda x: F.number(x, 0, lang)
     ctx["quality_table"] = {
         "id": "tabel-kualitas",
         "n": tabs.next(),
-        "title": f"{t('sec_quality')}, {period_label}",
-        "head": [t("reason"), t("rows")],
+        "title": f"{t('quality_reasons_title')}, {period_label}",
+        "head": [t("reason"), t("rows"), t("files")],
         "rows": [
-            {"code": code, "highlight": False, "cells": [reason, F.number(n, 0, lang)]}
-            for code, reason, n in prog["by_reason"]
+            {
+                "code": r["code"],
+                "highlight": False,
+                "cells": [
+                    F.reason_label(r["code"], lang),
+                    F.number(r["rows"], 0, lang),
+                    F.number(r["files"], 0, lang),
+                ],
+            }
+            for r in prog["by_reason"]
         ],
         "source": t("source_programme"),
-        "numeric": [1],
+        "numeric": [1, 2],
+        **({"note": t("multi_reason_note")} if prog["multi_reason"] else {}),
     }
     ctx["sources"] = source_lines(inp)
     ctx["legend"] = t("legend_status")
     return ctx
+
+
+def programme_sentence(prog: dict[str, Any], period_label: str, lang: str) -> str:
+    """The highlight on the period's submissions, with exactly the submissions stage's counts."""
+
+    def n(x: int) -> str:
+        return F.number(x, 0, lang)
+
+    text = F.t(
+        "hl_programme",
+        lang,
+        period=period_label,
+        files=n(prog["files_received"]),
+        rows_read=n(prog["rows_read"]),
+        accepted=n(prog["rows_accepted"]),
+        companies=n(prog["companies_accepted"]),
+    )
+    q, u = prog["rows_quarantined"], prog["files_unreadable"]
+    if q and u:
+        tail = F.t("hl_programme_q_and_files", lang, quarantined=n(q), unreadable=n(u))
+    elif q:
+        tail = F.t("hl_programme_q", lang, quarantined=n(q))
+    elif u:
+        tail = F.t("hl_programme_files", lang, unreadable=n(u))
+    else:
+        tail = F.t("hl_programme_clean", lang)
+    return f"{text}{tail}"
+
+
+def aggregate_tables(
+    agg: pd.DataFrame | None, lang: str, period_label: str, synthetic: bool, tabs: Counter
+) -> list[dict[str, Any]]:
+    """Tables of the programme's aggregates by kab/kota and by PDRB group, each with its total row.
+
+    ``va_per_worker_idr`` of the aggregates is value added per worker **per month** (Σ VA ÷ Σ
+    workers, current prices); the annualised column is 12 × that. A suppressed cell prints the
+    confidentiality text across both value columns; its value is null in the Parquet and never read.
+    """
+    if agg is None or agg.empty:
+        return []
+
+    def t(key: str, **kw: Any) -> str:
+        return F.t(key, lang, **kw)
+
+    total = agg[agg["level"] == "total"]
+    out = []
+    for level, key, label in (
+        ("kabkota", "kabkota_code", t("kabkota")),
+        ("sector", "pdrb_group", t("sector")),
+    ):
+        part = agg[agg["level"] == level]
+        if part.empty:
+            continue
+        rows = []
+        for r in part.sort_values(key).itertuples():
+            code = str(getattr(r, key))
+            if level == "kabkota":
+                name = kabkota_display_name(code) if code in kaltim_kabkota() else code
+            else:
+                name = f"{code} {F.sector_name(code, lang)}"
+            rows.append(_aggregate_row(code, name, r, lang, highlight=False))
+        for r in total.itertuples():
+            rows.append(_aggregate_row("total", t("total"), r, lang, highlight=True))
+        out.append(
+            {
+                "id": f"tabel-agregat-{level}",
+                "n": tabs.next(),
+                "title": t("agg_title", by=label.lower(), period=period_label),
+                "head": [label, t("n_companies"), t("va_per_worker_month"), t("va_per_worker_year")],
+                "rows": rows,
+                "source": t("source_programme") + (f"; {t('synthetic')}" if synthetic else ""),
+                "numeric": [1, 2, 3],
+                "note": t("agg_note"),
+            }
+        )
+    return out
+
+
+def _aggregate_row(code: str, name: str, r: Any, lang: str, highlight: bool) -> dict[str, Any]:
+    head = [name, F.number(r.n_companies, 0, lang)]
+    if bool(r.suppressed):
+        return {
+            "code": code,
+            "highlight": highlight,
+            "suppressed": True,
+            "cells": [*head, F.t("suppressed", lang)],
+        }
+    month = float(r.va_per_worker_idr)
+    year = getattr(r, "va_per_worker_annualised_idr", None)
+    year = month * 12 if F.is_missing(year) else float(year)
+    return {
+        "code": code,
+        "highlight": highlight,
+        "suppressed": False,
+        "cells": [*head, F.number(month / 1e6, 2, lang), F.number(year / 1e6, 2, lang)],
+    }
 
 
 def _figure(n: int, chart: BarChart | LineChart, source: str, t: Any, variant: str) -> dict[str, Any]:
@@ -570,6 +667,7 @@ def _figure(n: int, chart: BarChart | LineChart, source: str, t: Any, variant: s
         "id": chart.chart_id,
         "title": chart.title,
         "svg": chart.svg() if variant == "web" else "",
+        "svg_narrow": chart.svg(narrow=True) if variant == "web" else "",
         "cid": f"{chart.chart_id}@produktivitas",
         "chart": chart,
         "rows": rows,
@@ -577,40 +675,61 @@ def _figure(n: int, chart: BarChart | LineChart, source: str, t: Any, variant: s
     }
 
 
+def _reason_codes(df: pd.DataFrame) -> pd.Series:
+    """One reason code per element: ``reason_codes`` is ';'-separated (a row can fail several rules)."""
+    codes = df["reason_codes"].astype("string").fillna("").str.split(";")
+    return codes.explode().str.strip().replace("", pd.NA).dropna()
+
+
 def programme_facts(inp: BulletinInputs) -> dict[str, Any]:
-    """Files received, companies and rows accepted/quarantined, quarantined rows by reason."""
+    """Files received, rows read/accepted/quarantined, unreadable files and quarantine reasons.
+
+    Counts come from the submissions stage's outputs: accepted rows (``processed/submissions``),
+    quarantined rows and files (``processed/quarantine/.../rows.parquet``, ``kind`` = row/file) and
+    the files list and rows read that the stage recorded in the Parquet metadata. They equal the
+    stage's own counts: rows read = accepted + quarantined rows.
+    """
     sub, q = inp.submissions, inp.quarantine
+    if q is not None and "kind" not in q.columns:
+        q = None
+    q_rows = q[q["kind"] == "row"] if q is not None else None
+    q_files = q[q["kind"] == "file"] if q is not None else None
+    rows_accepted = 0 if sub is None else len(sub)
+    rows_quarantined = 0 if q_rows is None else len(q_rows)
+    files_unreadable = 0 if q_files is None else len(q_files)
+    meta = inp.submission_meta
     files: set[str] = set()
-    nibs: set[str] = set()
     for df in (sub, q):
-        if df is not None and not df.empty:
-            fc = _col(df, "source_file", "file_name", "file")
-            if fc:
-                files |= {str(x) for x in df[fc].dropna()}
-            if "nib" in df.columns:
-                nibs |= {str(x) for x in df["nib"].dropna()}
-    accepted = inp.companies if inp.companies is not None else sub
-    acc_nibs = (
-        set()
-        if accepted is None or "nib" not in accepted.columns
-        else {str(x) for x in accepted["nib"].dropna()}
+        if df is not None and "source_file" in df.columns:
+            files |= {str(x) for x in df["source_file"].dropna()}
+    files_received = len(meta["files"]) if "files" in meta else len(files)
+    rows_read = int(meta.get("rows_read", rows_accepted + rows_quarantined))
+    companies = inp.companies if inp.companies is not None and "nib" in inp.companies.columns else sub
+    companies_accepted = (
+        0 if companies is None or "nib" not in companies.columns else companies["nib"].nunique()
     )
-    by_reason: list[tuple[str, str, int]] = []
-    rows_q = 0
-    if q is not None and not q.empty:
-        rows_q = len(q)
-        rc = _col(q, "reason_code", "rule_id", "reason")
-        rt = _col(q, "reason", "message", "reason_code")
-        grp = q.groupby([q[rc].astype("string").fillna(""), q[rt].astype("string").fillna("")]).size()
-        by_reason = sorted(
-            ((str(a), str(b), int(n)) for (a, b), n in grp.items()), key=lambda x: (-x[2], x[0])
-        )
+    by_reason: list[dict[str, Any]] = []
+    if q is not None and not q.empty and "reason_codes" in q.columns:
+        exploded = pd.DataFrame({"code": _reason_codes(q)}).join(q["kind"])
+        grp = exploded.groupby(["code", "kind"]).size().unstack(fill_value=0)
+        for kind in ("row", "file"):
+            if kind not in grp.columns:
+                grp[kind] = 0
+        grp["total"] = grp["row"] + grp["file"]
+        grp = grp.reset_index().sort_values(["total", "code"], ascending=[False, True])
+        by_reason = [
+            {"code": str(r.code), "rows": int(r.row), "files": int(r.file)} for r in grp.itertuples()
+        ]
     return {
-        "files_received": len(files),
-        "submitted": len(nibs | acc_nibs),
-        "accepted": len(acc_nibs),
-        "rows_accepted": 0 if sub is None else len(sub),
-        "rows_quarantined": rows_q,
+        "files_received": files_received,
+        "files_unreadable": files_unreadable,
+        "rows_read": rows_read,
+        "rows_accepted": rows_accepted,
+        "rows_quarantined": rows_quarantined,
+        "companies_accepted": int(companies_accepted),
+        "submitted": files_received + rows_read,  # anything arrived at all
+        "multi_reason": sum(r["rows"] for r in by_reason) > rows_quarantined
+        or sum(r["files"] for r in by_reason) > files_unreadable,
         "by_reason": by_reason,
     }
 

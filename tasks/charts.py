@@ -42,8 +42,8 @@ class BarChart:
     unit: str = ""
     fmt: Formatter = _plain
 
-    def svg(self) -> str:
-        return bar_chart_svg(self)
+    def svg(self, narrow: bool = False) -> str:
+        return bar_chart_svg(self, NARROW_PX if narrow else WIDE_PX, narrow)
 
     def png(self) -> bytes:
         return bar_chart_png(self)
@@ -62,8 +62,8 @@ class LineChart:
     fmt: Formatter = _plain
     x_labels: list[str] | None = None
 
-    def svg(self) -> str:
-        return line_chart_svg(self)
+    def svg(self, narrow: bool = False) -> str:
+        return line_chart_svg(self, NARROW_PX if narrow else WIDE_PX, narrow)
 
     def png(self) -> bytes:
         return line_chart_png(self)
@@ -91,61 +91,95 @@ def _ticks(vmax: float, n: int = 5) -> list[float]:
     return [step * i for i in range(k + 1)]
 
 
+# Text is set in fixed pixel sizes and every SVG is drawn at its own pixel size (width/height equal
+# the viewBox), so a label is 13 px in every chart however many bars it has. Each chart comes in a
+# wide layout (desktop and print) and a narrow one (phones, labels above the bars); CSS shows one.
+LABEL_PX = 13
+SMALL_PX = 11
+CHAR_PX = 8.2  # advance of an ordinary 13 px lower-case character in DejaVu Sans (the widest usual default)
+WIDE_PX = 640
+NARROW_PX = 340
+
+
 def _open_svg(c_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
     tid, did = f"{c_id}-title", f"{c_id}-desc"
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'aria-labelledby="{tid} {did}" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="xMinYMin meet" font-family="{escape(FONT)}" font-size="12">',
+        f'aria-labelledby="{tid} {did}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" font-family="{escape(FONT)}" font-size="{LABEL_PX}">',
         f'<title id="{tid}">{escape(title)}</title>',
         f'<desc id="{did}">{escape(desc)}</desc>',
     ]
 
 
-def bar_chart_svg(c: BarChart) -> str:
-    longest = max((len(lab) for lab in c.labels), default=10)
-    # room for the longest label (about 6.6 px per character at 12 px), so names are never cut
-    label_w = min(max(60, int(longest * 6.6) + 10), 230)
-    width, value_w, row_h, top, bottom = 310 + label_w, 56, 18, 8, 24
-    plot_w = width - label_w - value_w
-    height = top + row_h * len(c.labels) + bottom
+_NARROW_CHARS = set("iljtfr.,;:'!|()[] ")
+_WIDE_CHARS = set("mwMW")
+
+
+def _text_px(text: str, px: float = LABEL_PX) -> float:
+    """Generous width estimate of ``text`` in a system sans-serif (no font metrics without a browser)."""
+    units = sum(
+        0.5 if ch in _NARROW_CHARS else 1.55 if ch in _WIDE_CHARS else 1.2 if ch.isupper() else 1.0
+        for ch in text
+    )
+    return units * CHAR_PX * px / LABEL_PX
+
+
+def bar_chart_svg(c: BarChart, width: int = WIDE_PX, narrow: bool = False) -> str:
+    """Horizontal bars; ``narrow`` puts each label on its own line above its bar (phones)."""
     present = [v for v in c.values if v is not None]
     ticks = _ticks(max(present) if present else 1.0)
     vmax = ticks[-1]
-    out = _open_svg(c.chart_id, c.title, c.desc, width, height)
+    value_w = max((_text_px(c.fmt(v), SMALL_PX) for v in present), default=20) + 10
+    if narrow:
+        label_w, row_h, bar_y, bar_h, text_y = 0.0, 34, 18, 11, 13
+    else:
+        longest = max((_text_px(lab) for lab in c.labels), default=60)
+        label_w = min(max(60.0, longest + 12), width * 0.45)
+        row_h, bar_y, bar_h, text_y = 20, 4, 12, 14
+    top, bottom, pad = 6, 24, 6
+    x0 = label_w + (0 if narrow else pad)
+    plot_w = width - x0 - value_w - 2
+    height = top + row_h * len(c.labels) + bottom
+    c_id = c.chart_id + ("-hp" if narrow else "")
+    out = _open_svg(c_id, c.title, c.desc, width, height)
     for tk in ticks:
-        x = label_w + plot_w * tk / vmax
+        x = x0 + plot_w * tk / vmax
+        anchor = "start" if tk == 0 and narrow else "middle"
         out.append(
             f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - bottom}" stroke="{GRID}" '
-            f'stroke-width="1"/><text x="{x:.1f}" y="{height - 8}" text-anchor="middle" '
-            f'fill="{MUTED}" font-size="11">{escape(c.fmt(tk))}</text>'
+            f'stroke-width="1"/><text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" '
+            f'fill="{MUTED}" font-size="{SMALL_PX}">{escape(c.fmt(tk))}</text>'
         )
     for i, (lab, v) in enumerate(zip(c.labels, c.values, strict=True)):
         y = top + i * row_h
         hl = lab in c.highlight
         weight = ' font-weight="700"' if hl else ""
-        out.append(
-            f'<text x="{label_w - 6}" y="{y + row_h * 0.7:.1f}" text-anchor="end" fill="{INK}"{weight}>'
-            f"{escape(lab)}</text>"
-        )
-        if v is None:
+        if narrow:
+            out.append(f'<text x="0" y="{y + text_y}" fill="{INK}"{weight}>{escape(lab)}</text>')
+        else:
             out.append(
-                f'<text x="{label_w + 4}" y="{y + row_h * 0.7:.1f}" fill="{MUTED}" font-size="11">-</text>'
+                f'<text x="{label_w - 6:.1f}" y="{y + text_y}" text-anchor="end" fill="{INK}"{weight}>'
+                f"{escape(lab)}</text>"
             )
+        vy = y + bar_y + bar_h - 2
+        if v is None:
+            out.append(f'<text x="{x0 + 4:.1f}" y="{vy}" fill="{MUTED}" font-size="{SMALL_PX}">-</text>')
             continue
         w = max(plot_w * max(v, 0.0) / vmax, 0.5)
         colour = HIGHLIGHT if hl else BAR
         out.append(
-            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + row_h * 0.7:.1f}" fill="{INK}" font-size="11"{weight}>'
+            f'<rect x="{x0:.1f}" y="{y + bar_y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>'
+            f'<text x="{x0 + w + 4:.1f}" y="{vy}" fill="{INK}" font-size="{SMALL_PX}"{weight}>'
             f"{escape(c.fmt(v))}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)
 
 
-def line_chart_svg(c: LineChart) -> str:
-    width, height, left, right, top, bottom = 460, 260, 48, 30, 16, 56
+def line_chart_svg(c: LineChart, width: int = WIDE_PX, narrow: bool = False) -> str:
+    height = 240 if narrow else 300
+    left, right, top, bottom = 48, 34, 18, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     present = [v for vals in c.series.values() for v in vals if v is not None]
     ticks = _ticks(max(present) if present else 1.0)
@@ -159,18 +193,19 @@ def line_chart_svg(c: LineChart) -> str:
     def py(v: float) -> float:
         return top + plot_h * (1 - v / vmax)
 
-    out = _open_svg(c.chart_id, c.title, c.desc, width, height)
+    out = _open_svg(c.chart_id + ("-hp" if narrow else ""), c.title, c.desc, width, height)
     for tk in ticks:
         out.append(
             f'<line x1="{left}" y1="{py(tk):.1f}" x2="{width - right}" y2="{py(tk):.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{py(tk) + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="11">'
+            f'<text x="{left - 6}" y="{py(tk) + 4:.1f}" text-anchor="end" fill="{MUTED}" font-size="{SMALL_PX}">'
             f"{escape(c.fmt(tk))}</text>"
         )
     for i, lab in enumerate(labels):
         out.append(
             f'<text x="{px(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}" '
-            f'font-size="11">{escape(lab)}</text>'
+            f'font-size="{SMALL_PX}">{escape(lab)}</text>'
         )
+    legend_x = float(left)
     for k, (name, vals) in enumerate(c.series.items()):
         colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
         segment: list[str] = []
@@ -195,15 +230,15 @@ def line_chart_svg(c: LineChart) -> str:
         if last is not None:
             v = vals[last]
             out.append(
-                f'<text x="{px(last):.1f}" y="{py(v) - 8:.1f}" text-anchor="end" fill="{colour}" '
-                f'font-size="11" font-weight="700">{escape(c.fmt(v))}</text>'
+                f'<text x="{px(last):.1f}" y="{py(v) - 8:.1f}" text-anchor="middle" fill="{colour}" '
+                f'font-size="{SMALL_PX}" font-weight="700">{escape(c.fmt(v))}</text>'
             )
-        lx = left + k * 170
         ly = height - 14
         out.append(
-            f'<rect x="{lx}" y="{ly - 9}" width="14" height="4" fill="{colour}"/>'
-            f'<text x="{lx + 20}" y="{ly - 3}" fill="{INK}">{escape(name)}</text>'
+            f'<rect x="{legend_x:.1f}" y="{ly - 9}" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{legend_x + 20:.1f}" y="{ly - 3}" fill="{INK}">{escape(name)}</text>'
         )
+        legend_x += 20 + _text_px(name) + 24
     out.append("</svg>")
     return "\n".join(out)
 

@@ -91,7 +91,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rows_quarantined": "Baris dikarantina",
         "reason": "Alasan",
         "rows": "Baris",
-        "companies_submitted": "Perusahaan mengirim data",
         "no_submissions": "Tidak ada kiriman data perusahaan yang masuk untuk periode {period}.",
         "run_date": "Dibuat pada {date}",
         "contact": "Kontak",
@@ -123,7 +122,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hl_national": "Produktivitas tenaga kerja nasional (Indonesia) tahun {year} sebesar {value} per pekerja; produktivitas Kalimantan Timur pada tahun yang sama {ratio} kali angka nasional.",
         "hl_national_missing": "Angka nasional tahun {year} belum tersedia karena PDB nasional atas dasar harga konstan tahun itu belum dimuat.",
         "hl_employment": "Penduduk bekerja di Kalimantan Timur pada Agustus {year} sebanyak {value}, {change} dibanding Agustus {prev}.",
-        "hl_programme": "Pada periode {period}, {submitted} perusahaan mengirim data; data {accepted} perusahaan diterima dan {quarantined} baris dikarantina untuk diperbaiki.",
+        "hl_programme": "Pada periode {period} masuk {files} berkas kiriman perusahaan berisi {rows_read} baris data; {accepted} baris dari {companies} perusahaan diterima",
+        "hl_programme_q_and_files": ", sedangkan {quarantined} baris dan {unreadable} berkas yang tidak dapat dibaca dikarantina untuk diperbaiki.",
+        "hl_programme_q": ", sedangkan {quarantined} baris dikarantina untuk diperbaiki.",
+        "hl_programme_files": ", sedangkan {unreadable} berkas yang tidak dapat dibaca dikarantina untuk diperbaiki.",
+        "hl_programme_clean": "; tidak ada baris yang dikarantina.",
+        "quality_reasons_title": "Baris dan berkas dikarantina menurut alasan",
+        "quality_summary_title": "Ringkasan kiriman perusahaan",
+        "files": "Berkas",
+        "rows_read": "Baris data dibaca",
+        "files_unreadable": "Berkas tidak dapat dibaca (dikarantina)",
+        "companies_accepted": "Perusahaan dengan data diterima",
+        "multi_reason_note": "satu baris dapat dikarantina karena lebih dari satu alasan, sehingga jumlah menurut alasan dapat melebihi jumlah baris dikarantina",
+        "total": "Jumlah",
+        "agg_title": "Nilai tambah per pekerja perusahaan peserta menurut {by}, {period} (juta rupiah, harga berlaku)",
+        "va_per_worker_month": "Per pekerja per bulan",
+        "va_per_worker_year": "Per pekerja per tahun (disetahunkan)",
+        "agg_note": "nilai tambah per pekerja = jumlah nilai tambah ÷ jumlah rata-rata pekerja dalam sel, atas dasar harga berlaku; disetahunkan = 12 × nilai per bulan. Angka ini tidak dapat dibandingkan langsung dengan produktivitas BPS (harga konstan 2010, seluruh pekerja termasuk informal)",
         "more": "bertambah",
         "less": "berkurang",
         "times": "kali",
@@ -184,7 +199,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rows_quarantined": "Rows quarantined",
         "reason": "Reason",
         "rows": "Rows",
-        "companies_submitted": "Companies that submitted",
         "no_submissions": "No company submissions arrived for {period}.",
         "run_date": "Produced on {date}",
         "contact": "Contact",
@@ -216,7 +230,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hl_national": "National (Indonesia) labour productivity in {year} was {value} per worker; East Kalimantan's was {ratio} times the national figure that year.",
         "hl_national_missing": "The national figure for {year} is not available because national GDP at constant prices for that year is not loaded.",
         "hl_employment": "Employed persons in East Kalimantan in August {year} numbered {value}, {change} from August {prev}.",
-        "hl_programme": "In {period}, {submitted} companies submitted data; data of {accepted} companies were accepted and {quarantined} rows were quarantined for correction.",
+        "hl_programme": "In {period}, {files} company submission files arrived with {rows_read} data rows; {accepted} rows from {companies} companies were accepted",
+        "hl_programme_q_and_files": ", while {quarantined} rows and {unreadable} unreadable files were quarantined for correction.",
+        "hl_programme_q": ", while {quarantined} rows were quarantined for correction.",
+        "hl_programme_files": ", while {unreadable} unreadable files were quarantined for correction.",
+        "hl_programme_clean": "; no row was quarantined.",
+        "quality_reasons_title": "Quarantined rows and files by reason",
+        "quality_summary_title": "Company submissions in summary",
+        "files": "Files",
+        "rows_read": "Data rows read",
+        "files_unreadable": "Unreadable files (quarantined)",
+        "companies_accepted": "Companies with accepted data",
+        "multi_reason_note": "a row can be quarantined for more than one reason, so the counts by reason can exceed the rows quarantined",
+        "total": "Total",
+        "agg_title": "Value added per worker of participating companies by {by}, {period} (million rupiah, current prices)",
+        "va_per_worker_month": "Per worker per month",
+        "va_per_worker_year": "Per worker per year (annualised)",
+        "agg_note": "value added per worker = total value added ÷ total average persons engaged in the cell, at current prices; annualised = 12 × the monthly value. Not directly comparable with BPS productivity (constant 2010 prices, all workers including informal)",
         "more": "up",
         "less": "down",
         "times": "times",
@@ -366,3 +396,99 @@ def status_mark(status: Any) -> str:
 def year_label(year: Any, status: Any = None) -> str:
     """``2024***`` for a very very preliminary year (legend: ``legend_status``)."""
     return f"{int(year)}{status_mark(status)}"
+
+
+# Short names of the 17 PDRB industry groups for chart labels (the tables keep the full BPS names).
+SECTOR_SHORT: dict[str, dict[str, str]] = {
+    "id": {
+        "A": "Pertanian", "B": "Pertambangan", "C": "Industri pengolahan", "D": "Listrik dan gas",
+        "E": "Air dan limbah", "F": "Konstruksi", "G": "Perdagangan", "H": "Transportasi",
+        "I": "Akomodasi dan makan minum", "J": "Informasi dan komunikasi", "K": "Keuangan",
+        "L": "Real estat", "M-N": "Jasa perusahaan", "O": "Administrasi pemerintahan",
+        "P": "Pendidikan", "Q": "Kesehatan", "R-U": "Jasa lainnya",
+    },
+    "en": {
+        "A": "Agriculture", "B": "Mining", "C": "Manufacturing", "D": "Electricity and gas",
+        "E": "Water and waste", "F": "Construction", "G": "Trade", "H": "Transport",
+        "I": "Accommodation and food", "J": "Information and communication", "K": "Finance",
+        "L": "Real estate", "M-N": "Business services", "O": "Public administration",
+        "P": "Education", "Q": "Health", "R-U": "Other services",
+    },
+}  # fmt: skip
+
+# Full English names of the PDRB groups (schemas.codes.pdrb_groups() gives the Indonesian ones).
+SECTOR_EN: dict[str, str] = {
+    "A": "Agriculture, Forestry and Fishing", "B": "Mining and Quarrying", "C": "Manufacturing",
+    "D": "Electricity and Gas", "E": "Water Supply, Sewerage, Waste Management and Remediation",
+    "F": "Construction", "G": "Wholesale and Retail Trade; Repair of Motor Vehicles",
+    "H": "Transportation and Storage", "I": "Accommodation and Food Service Activities",
+    "J": "Information and Communication", "K": "Financial and Insurance Activities", "L": "Real Estate",
+    "M-N": "Business Activities", "O": "Public Administration, Defence and Compulsory Social Security",
+    "P": "Education", "Q": "Human Health and Social Work Activities", "R-U": "Other Services",
+}  # fmt: skip
+
+
+def sector_short(code: str, lang: str = "id") -> str:
+    """``G`` -> ``Perdagangan`` (chart label); unknown codes stay as they are."""
+    return SECTOR_SHORT[check_lang(lang)].get(str(code), str(code))
+
+
+def sector_name(code: str, lang: str = "id") -> str:
+    """The full name of a PDRB group in the reader's language."""
+    from schemas.codes import pdrb_groups
+
+    code = str(code)
+    if check_lang(lang) == "en":
+        return SECTOR_EN.get(code, code)
+    return pdrb_groups().get(code, code)
+
+
+# Why a row or file was quarantined: reason code (written by the submission readers and validation)
+# -> what a reader of the bulletin is told. Unknown codes fall back to "other reason (code)".
+REASONS: dict[str, tuple[str, str]] = {
+    # whole files that could not be read
+    "empty_file": ("Berkas kosong", "Empty file"),
+    "not_text": ("Berkas CSV berisi data biner", "CSV file with binary content"),
+    "not_xlsx": ("Berkas .xlsx bukan buku kerja Excel", ".xlsx file is not an Excel workbook"),
+    "corrupt_xlsx": ("Berkas Excel rusak atau terpotong", "Damaged or truncated Excel file"),
+    "encrypted_xlsx": ("Berkas Excel dilindungi kata sandi", "Password-protected Excel file"),
+    "xls_old_format": ("Format Excel lama (.xls)", "Old Excel format (.xls)"),
+    "zip_bomb": ("Isi berkas terlalu besar setelah dibuka", "File content too large when unpacked"),
+    "unknown_extension": ("Jenis berkas tidak didukung", "Unsupported file type"),
+    "no_header": ("Baris judul kolom tidak ditemukan", "No header row found"),
+    "missing_columns": ("Kolom wajib tidak ada di berkas", "Required columns missing from the file"),
+    "bad_structure": ("Struktur berkas CSV rusak", "Broken CSV structure"),
+    "read_failed": ("Berkas tidak dapat dibaca", "File could not be read"),
+    # cells that could not be read as the field's type
+    "not_a_number": ("Isian angka berisi teks", "Text in a number field"),
+    "ambiguous_number": ("Angka ambigu (pemisah desimal/ribuan)", "Ambiguous number (decimal/thousands)"),
+    "out_of_range": ("Angka terlalu besar", "Number too large"),
+    "not_a_date": ("Tanggal tidak sah", "Invalid date"),
+    "not_a_period": ("Periode tidak sah", "Invalid period"),
+    "formula_without_value": ("Rumus Excel tanpa nilai tersimpan", "Excel formula without a stored value"),
+    # validation rules
+    "missing_required": ("Kolom wajib kosong", "Required field empty"),
+    "invalid_kabkota": ("Kode kabupaten/kota bukan wilayah Kalimantan Timur",
+                        "Regency/city code outside East Kalimantan"),
+    "not_allowed": ("Nilai tidak termasuk pilihan yang sah", "Value not among the allowed codes"),
+    "invalid_nib": ("NIB tidak sah (harus 13 angka)", "Invalid business ID (NIB, 13 digits)"),
+    "invalid_kbli_code": ("Kode KBLI tidak sah (harus 5 angka)", "Invalid KBLI code (5 digits)"),
+    "invalid_kbli": ("Kode KBLI tidak dikenal", "Unknown KBLI code"),
+    "invalid_period": ("Format periode tidak sah", "Invalid period format"),
+    "wrong_period": ("Periode data bukan periode laporan", "Data for another period"),
+    "not_positive": ("Nilai harus lebih dari nol", "Value must be above zero"),
+    "negative_value": ("Nilai negatif pada kolom yang tidak boleh negatif", "Negative value where not allowed"),
+    "workers_sum_mismatch": ("Jumlah pekerja per kategori tidak sama dengan total",
+                             "Workers by category do not add up to the total"),
+    "hours_impossible": ("Jam kerja per pekerja tidak mungkin", "Impossible hours per worker"),
+    "superseded": ("Digantikan kiriman ulang yang lebih baru", "Replaced by a later resubmission"),
+}  # fmt: skip
+
+
+def reason_label(code: str, lang: str = "id") -> str:
+    """A quarantine reason code as a reader-facing description (never the raw code alone)."""
+    lang = check_lang(lang)
+    pair = REASONS.get(str(code))
+    if pair is None:
+        return f"{'Alasan lain' if lang == 'id' else 'Other reason'} ({code})"
+    return pair[0] if lang == "id" else pair[1]

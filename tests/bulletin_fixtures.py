@@ -158,10 +158,27 @@ COMPANY_NAMES = [
 SCRIPT_NAME = "<script>alert('x')</script> PT Uji (SINTETIS)"
 
 
+def conform(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``df`` as a table of exactly ``schema``: missing columns null, extra columns dropped."""
+    # a stand-in fills only what the bulletin reads: the other columns stay null
+    schema = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+    cols = {
+        f.name: pa.array(df[f.name], type=f.type, from_pandas=True)
+        if f.name in df.columns
+        else pa.nulls(len(df), f.type)
+        for f in schema
+    }
+    return pa.Table.from_pydict(cols, schema=schema)
+
+
 def company_frames(
     period: str, seed: int = 7, script_name: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Synthetic company indicators and aggregates (seeded; labelled synthetic)."""
+    """Synthetic company indicators and aggregates in the real schemas (seeded; labelled synthetic).
+
+    The aggregates are simple (cells under 3 companies suppressed, no p% rule): what matters here
+    is the bulletin's reading of them, not the disclosure method (tests/test_disclosure.py).
+    """
     rng = np.random.default_rng(seed + int(period.replace("-", "")))
     names = list(COMPANY_NAMES)
     if script_name:
@@ -169,51 +186,72 @@ def company_frames(
     n = len(names)
     kab = ["6471", "6471", "6471", "6472", "6472", "6474", "6405"]
     grp = ["C", "C", "C", "C", "B", "C", "H"]
-    workers = rng.integers(25, 95, n)
+    workers = rng.integers(25, 95, n).astype(float)
     va = rng.integers(400, 3000, n) * 1_000_000
-    lc = (va * rng.uniform(0.3, 0.7, n)).round()
+    va[2] = -va[2]  # one company with negative value added (flagged, kept)
+    lc = (np.abs(va) * rng.uniform(0.3, 0.7, n)).round()
     hours = workers * 173.0
     comp = pd.DataFrame(
         {
             "nib": [f"91200{i:08d}" for i in range(1, n + 1)],
             "company_name": names,
+            "kbli_code": ["10110"] * n,
+            "kbli_section": grp,
             "kabkota_code": kab,
             "pdrb_group": grp,
-            "workers_avg_total": workers.astype(float),
+            "period": period,
             "value_added_idr": va.astype("int64"),
+            "labour_cost_idr": lc.astype("int64"),
+            "net_sales_idr": (np.abs(va) * 3).astype("int64"),
+            "workers_avg_total": workers,
+            "hours_worked": hours,
             "va_per_worker_idr": va / workers,
             "va_per_worker_annualised_idr": va / workers * 12,
             "va_per_hour_idr": va / hours,
             "labour_cost_competitiveness": va / lc,
-            "productivity_index": rng.uniform(90, 115, n),
-            "benchmark_kaltim_million_idr_per_worker": 300.0,
-            "benchmark_sector_national_million_idr_per_worker": [
+            "price_basis": "nominal",
+            "productivity_index_prev": rng.uniform(90, 115, n),
+            "benchmark_productivity_million_idr_per_worker": [
                 85.0 if g == "C" else 560.8 if g == "B" else 70.0 for g in grp
             ],
-            "flags": ["", "", "va_negatif_tidak", "", "", "", ""],
-            "price_basis": "nominal",
-            "contact_email": [f"kontak{i}@perusahaan-{i}.invalid" for i in range(1, n + 1)],
-            "synthetic": True,
+            "benchmark_level": "provincial total",
+            "benchmark_source": "BPS (fixture)",
+            "benchmark_year": 2024,
+            "benchmark_price_basis": "constant 2010 prices",
+            "benchmark_ratio": np.nan,
+            "benchmark_note_id": "Tanpa deflator: tidak ada rasio terhadap pembanding.",
+            "flag_negative_va": va < 0,
+            "flag_zero_workers": False,
+            "flag_zero_hours": False,
+            "flag_zero_labour_cost": False,
+            "flag_zero_fixed_assets": True,
+            "flag_zero_sales": False,
+            "flag_missing_input": False,
+            "flag_below_umk": None,
         }
     )
     rows = []
-    for level, key in (("kabkota", "kabkota_code"), ("sector", "pdrb_group")):
-        for code, g in comp.groupby(key):
+    levels = (("kabkota", "kabkota_code"), ("sector", "pdrb_group"), ("total", None))
+    for level, key in levels:
+        groups = comp.groupby(key) if key else [("", comp)]
+        for code, g in groups:
             k = len(g)
             suppressed = k < 3
+            va_sum, w_sum = float(g["value_added_idr"].sum()), float(g["workers_avg_total"].sum())
             rows.append(
                 {
+                    "period": period,
                     "level": level,
                     "kabkota_code": code if level == "kabkota" else None,
                     "pdrb_group": code if level == "sector" else None,
                     "n_companies": k,
-                    "workers_sum": None if suppressed else float(g["workers_avg_total"].sum()),
-                    "value_added_idr_sum": None if suppressed else float(g["value_added_idr"].sum()),
-                    "va_per_worker_idr": None
-                    if suppressed
-                    else float(g["value_added_idr"].sum() / g["workers_avg_total"].sum()),
+                    "value_added_idr": None if suppressed else va_sum,
+                    "workers_avg_total": None if suppressed else w_sum,
+                    "va_per_worker_idr": None if suppressed else va_sum / w_sum,
+                    "va_per_worker_annualised_idr": None if suppressed else 12 * va_sum / w_sum,
                     "suppressed": suppressed,
-                    "suppression_reason": "kurang dari 3 perusahaan" if suppressed else "",
+                    "suppression_reason": "fewer than 3 companies" if suppressed else None,
+                    "suppression_reason_id": "kurang dari 3 perusahaan" if suppressed else None,
                 }
             )
     return comp, pd.DataFrame(rows)
@@ -246,51 +284,76 @@ def write_fixture(
     )
     if not submissions:
         return st
+    from schemas.company import AGGREGATES_SCHEMA, COMPANY_INDICATORS_SCHEMA
+    from schemas.submission_outputs import (
+        accepted_schema,
+        quarantine_reasons_schema,
+        quarantine_rows_schema,
+    )
+
     for p in (*previous_periods, period):
         comp, agg = company_frames(p, script_name=script_name)
         part = f"period={p}"
-        write_partition(
-            st, "processed/indicators/company", part, pa.Table.from_pandas(comp, preserve_index=False)
-        )
-        write_partition(
-            st, "processed/indicators/aggregates", part, pa.Table.from_pandas(agg, preserve_index=False)
-        )
+        write_partition(st, "processed/indicators/company", part, conform(comp, COMPANY_INDICATORS_SCHEMA))
+        write_partition(st, "processed/indicators/aggregates", part, conform(agg, AGGREGATES_SCHEMA))
     comp, _ = company_frames(period, script_name=script_name)
+    files = [f"{period}_{n}_SINTETIS.xlsx" for n in comp["nib"]]
     sub = pd.DataFrame(
         {
             "nib": comp["nib"],
             "company_name": comp["company_name"],
-            "contact_email": comp["contact_email"],
-            "source_file": [f"{n}_{period}.xlsx" for n in comp["nib"]],
+            "contact_email": [f"kontak{i}@perusahaan-{i}.invalid" for i in range(1, len(comp) + 1)],
+            "period": period,
+            "kabkota_code": comp["kabkota_code"],
+            "source_file": files,
             "source_row": 2,
+            "flags": ["", "", "negative_value_added", "", "", "", ""],
         }
     )
-    write_partition(
-        st, "processed/submissions", f"period={period}", pa.Table.from_pandas(sub, preserve_index=False)
-    )
-    quarantine = pd.DataFrame(
+    # 7 accepted rows; quarantined: 3 rows (one with two reasons) and 1 unreadable file;
+    # files: 7 accepted + perusahaan_x.csv (2 rows) + 9120000000001's resubmission + rusak.xlsx = 10.
+    q_rows = pd.DataFrame(
         {
-            "nib": ["9120000000001", "9120000000099", "9120000000099", None],
-            "company_name": [COMPANY_NAMES[0], "PT Tanpa Nama (SINTETIS)", "PT Tanpa Nama (SINTETIS)", None],
+            "kind": ["row", "row", "row", "file"],
             "source_file": [
-                f"9120000000001_{period}.xlsx",
+                f"{period}_9120000000001_ulang.xlsx",
                 "perusahaan_x.csv",
                 "perusahaan_x.csv",
                 "rusak.xlsx",
             ],
-            "source_row": pd.array([3, 2, 3, None], dtype="Int64"),
-            "reason_code": ["hours_impossible", "kabkota_invalid", "kabkota_invalid", "file_unreadable"],
-            "reason": [
-                "Jam kerja melebihi 744 jam per bulan",
-                "Kode kabupaten/kota bukan kode Kalimantan Timur",
-                "Kode kabupaten/kota bukan kode Kalimantan Timur",
-                "Berkas tidak dapat dibaca",
+            "source_row": pd.array([2, 2, 3, None], dtype="Int64"),
+            "reason_codes": [
+                "superseded",
+                "invalid_kabkota;workers_sum_mismatch",
+                "invalid_kabkota",
+                "corrupt_xlsx",
             ],
+            "columns": ["nib", "kabkota_code;workers_avg_total", "kabkota_code", ""],
+            "reasons_id": [
+                "Digantikan",
+                "Kode kab/kota salah; jumlah pekerja",
+                "Kode kab/kota salah",
+                "Rusak",
+            ],
+            "reasons_en": ["Superseded", "Bad code; workers", "Bad code", "Damaged"],
+            "nib": ["9120000000001", "9120000000099", "9120000000098", None],
+            "company_name": [COMPANY_NAMES[0], "PT Tanpa Nama (SINTETIS)", "PT Lain (SINTETIS)", None],
         }
     )
-    write_partition(
-        st, "processed/quarantine", f"period={period}", pa.Table.from_pandas(quarantine, preserve_index=False)
+    q_reasons = q_rows.assign(reason_code=q_rows["reason_codes"].str.split(";")).explode("reason_code")
+    q_reasons = q_reasons.assign(
+        column="", severity="hard", rule_id="X", reason_id="alasan", reason_en="reason"
     )
+    meta_files = [{"file": f, "status": "read", "rows_read": 1} for f in files] + [
+        {"file": "perusahaan_x.csv", "status": "read", "rows_read": 2},
+        {"file": f"{period}_9120000000001_ulang.xlsx", "status": "read", "rows_read": 1},
+        {"file": "rusak.xlsx", "status": "unreadable", "rows_read": 0},
+    ]
+    meta = {"run_id": "fixture", "period": period, "rows_read": len(sub) + 3, "files": meta_files}
+    write_partition(st, "processed/submissions", f"period={period}", conform(sub, accepted_schema()), meta)
+    qdir = f"processed/quarantine/period={period}"
+    write_table(st, f"{qdir}/rows.parquet", conform(q_rows, quarantine_rows_schema()), meta)
+    write_table(st, f"{qdir}/reasons.parquet", conform(q_reasons, quarantine_reasons_schema()), meta)
     for nib, name in zip(comp["nib"], comp["company_name"], strict=True):
         st.write_text(
             f"processed/receipts/period={period}/{nib}.txt",

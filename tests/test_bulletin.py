@@ -127,19 +127,57 @@ def test_suppressed_cells_show_text_never_values(storage, html):
     for r in agg[agg["level"] == "kabkota"].itertuples():
         cells = tab[r.kabkota_code]
         if r.suppressed:
-            assert cells[2] == "tidak dipublikasikan (kerahasiaan)"
+            assert cells[2:] == ["tidak dipublikasikan (kerahasiaan)"]
         else:
-            assert cells[2] == F.rupiah(r.va_per_worker_idr, 2)
+            # per worker per month and annualised, in million rupiah (the aggregates' column is monthly)
+            assert num(cells[2]) == pytest.approx(round(r.va_per_worker_idr / 1e6, 2))
+            assert num(cells[3]) == pytest.approx(round(r.va_per_worker_annualised_idr / 1e6, 2))
     assert any(r.suppressed for r in agg.itertuples())
+    assert "Per pekerja per bulan" in html and "(juta rupiah, harga berlaku)" in html
+    total = agg[agg["level"] == "total"].iloc[0]
+    assert num(tab["total"][2]) == pytest.approx(round(total.va_per_worker_idr / 1e6, 2))
 
 
-def test_quality_annex_and_synthetic_label(html):
+def test_quality_annex_counts_and_reason_labels(html):
     q = tables(html)
-    assert q["tabel-ringkas-kualitas"]["quarantined"] == ["Baris dikarantina", "4"]
-    assert q["tabel-ringkas-kualitas"]["accepted"] == ["Baris diterima", "7"]
-    assert q["tabel-kualitas"]["kabkota_invalid"][1] == "2"
+    summary = q["tabel-ringkas-kualitas"]
+    assert summary["files"][1] == "10" and summary["files_unreadable"][1] == "1"
+    assert summary["rows_read"][1] == "10" and summary["accepted"][1] == "7"
+    assert summary["quarantined"][1] == "3"
+    reasons = q["tabel-kualitas"]
+    # counted per quarantined row/file, one row can carry two reasons; labels in Indonesian
+    assert reasons["invalid_kabkota"] == ["Kode kabupaten/kota bukan wilayah Kalimantan Timur", "2", "0"]
+    assert reasons["corrupt_xlsx"] == ["Berkas Excel rusak atau terpotong", "0", "1"]
+    assert "" not in reasons and "corrupt_xlsx" not in "".join(c for r in reasons.values() for c in r)
+    assert "lebih dari satu alasan" in html
+    assert (
+        "Pada periode Agustus 2025 masuk 10 berkas kiriman perusahaan berisi 10 baris data; 7 baris dari "
+        "7 perusahaan diterima, sedangkan 3 baris dan 1 berkas yang tidak dapat dibaca dikarantina"
+    ) in html
     assert "data perusahaan sintetis (contoh)" in html
     assert 'id="sintetis"' in html
+
+
+def test_every_quarantine_reason_code_has_a_label():
+    from tasks.submission_readers import _CELL_REASONS, _rejected
+    from tasks.submission_validate import build_checks
+
+    codes = {c.reason_code for c in build_checks("2025-08", umk=True, previous=True) if c.severity == "hard"}
+    codes |= set(_CELL_REASONS) | {"superseded"}
+    file_codes = [c for c in F.REASONS if _is_file_code(c, _rejected)]
+    assert {"corrupt_xlsx", "missing_columns", "empty_file", "read_failed"} <= set(file_codes)
+    missing = sorted(c for c in codes if c not in F.REASONS)
+    assert not missing, missing
+    assert F.reason_label("nope") == "Alasan lain (nope)"
+    assert F.reason_label("corrupt_xlsx", "en") == "Damaged or truncated Excel file"
+
+
+def _is_file_code(code, rejected):
+    try:
+        rejected(code, "x.xlsx")
+    except KeyError:
+        return False
+    return True
 
 
 def test_self_contained_no_other_host(html):

@@ -31,7 +31,8 @@ def test_bar_svg_is_wellformed_accessible_and_escaped():
     assert root.find(f"{NS}desc").get("id") == ids[1]
     assert root.find(f"{NS}title").text == "Produktivitas <provinsi>"
     assert "<script>" not in svg and "&lt;script&gt;" in svg
-    assert "width=" not in svg.split(">")[0]  # scales with the page, no fixed width
+    # drawn at its own pixel size: width/height equal the viewBox (CSS only ever scales it down)
+    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
     rects = root.findall(f"{NS}rect")
     assert len(rects) == 3  # the missing value draws no bar
     assert [r.get("fill") for r in rects].count(HIGHLIGHT) == 1
@@ -59,3 +60,31 @@ def test_png_is_a_png_and_stable():
     a, b = c.png(), c.png()
     assert a[:8] == b"\x89PNG\r\n\x1a\n"
     assert a == b  # same data, same bytes: the delivery ledger's content hash stays stable
+
+
+def _font_sizes(svg: str) -> set[str]:
+    root = ET.fromstring(svg)
+    return {root.get("font-size")} | {
+        t.get("font-size") for t in root.iter(f"{NS}text") if t.get("font-size")
+    }
+
+
+def test_text_sizes_do_not_depend_on_bar_count_or_label_length():
+    few = _bar(labels=["A", "B"], values=[1.0, 2.0])
+    many = _bar(labels=[f"Provinsi nomor {i}" for i in range(38)], values=[float(i) for i in range(38)])
+    line = LineChart(chart_id="l", title="t", desc="d", x=[2022, 2023], series={"a": [1.0, 2.0]})
+    sizes = [_font_sizes(c.svg(narrow=n)) for c in (few, many, line) for n in (False, True)]
+    assert all(s == sizes[0] == {"13", "11"} for s in sizes)
+    widths = {ET.fromstring(c.svg()).get("width") for c in (few, many, line)}
+    assert widths == {"640"}  # one drawing width: equal scale on any page
+    narrow = {ET.fromstring(c.svg(narrow=True)).get("width") for c in (few, many, line)}
+    assert narrow == {"340"}  # fits a 375 px phone at 1:1
+
+
+def test_long_labels_get_room_and_narrow_ids_differ():
+    c = _bar(labels=["Akomodasi dan makan minum", "Kabupaten Penajam Paser Utara"], values=[1.0, 2.0])
+    root = ET.fromstring(c.svg())
+    label = next(t for t in root.iter(f"{NS}text") if t.text == "Akomodasi dan makan minum")
+    # right-aligned at the label column's edge, with room for ~8.2 px per character to its left
+    assert float(label.get("x")) >= 25 * 8.2 * 0.95
+    assert ET.fromstring(c.svg(narrow=True)).find(f"{NS}title").get("id") == "g1-hp-title"

@@ -234,6 +234,8 @@ def build_context(
         "diagnostics": list(inp.diagnostics),
     }
     hl: list[str] = ctx["highlights"]
+    ky: int | None = None
+    sy: int | None = None
     sections: list[dict[str, Any]] = ctx["sections"]
     prov = inp.provincial
     year = latest_complete_year(prov) if prov is not None and not prov.empty else None
@@ -546,7 +548,11 @@ def build_context(
         "numeric": [1, 2],
         **({"note": t("multi_reason_note")} if prog["multi_reason"] else {}),
     }
-    ctx["sources"] = source_lines(inp)
+    ctx["sources"] = [
+        {**e.__dict__, "years_label": _years_label(e.years)}
+        for e in source_entries(inp, lang, {"provincial": None, "kabkota": ky, "sectors": sy})
+    ]
+    ctx["sources_n"] = tabs.next()
     ctx["legend"] = t("legend_status")
     return ctx
 
@@ -734,20 +740,219 @@ def programme_facts(inp: BulletinInputs) -> dict[str, Any]:
     }
 
 
-def source_lines(inp: BulletinInputs) -> list[str]:
-    """Distinct source/vintage pairs read from the Parquet columns (BPS tables and their vintages)."""
-    out: list[str] = []
-    for df in (inp.provincial, inp.kabkota, inp.sectors):
-        if df is None or df.empty:
+# --- sources -----------------------------------------------------------------------------------------
+# Which Parquet column names the source of which dataset, and how a reader calls that dataset.
+_SOURCE_SPECS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    # key, frame attribute, source column, vintage column, Indonesian label, English label
+    ("pdrb_prov", "provincial", "grdp_source", "grdp_vintage",
+     "PDRB atas dasar harga konstan 2010 menurut provinsi", "GRDP at constant 2010 prices by province"),
+    ("pdb", "provincial", "grdp_source", "grdp_vintage",
+     "PDB Indonesia atas dasar harga konstan 2010", "Indonesia's GDP at constant 2010 prices"),
+    ("emp_prov", "provincial", "employment_source", "employment_vintage",
+     "Penduduk bekerja menurut provinsi (Sakernas Agustus)", "Employed persons by province (August Sakernas)"),
+    ("pdrb_kab", "kabkota", "grdp_source", "grdp_vintage",
+     "PDRB atas dasar harga konstan 2010 kabupaten/kota", "GRDP at constant 2010 prices by regency/city"),
+    ("emp_kab", "kabkota", "employment_source", "employment_vintage",
+     "Penduduk bekerja menurut kabupaten/kota (Sakernas Agustus)",
+     "Employed persons by regency/city (August Sakernas)"),
+    ("emp_sector", "sectors", "source", "vintage",
+     "Penduduk bekerja menurut lapangan usaha, Kalimantan Timur (Sakernas Agustus)",
+     "Employed persons by industry, East Kalimantan (August Sakernas)"),
+)  # fmt: skip
+
+_ROMAN = {"1": "I", "2": "II", "3": "III", "4": "IV"}
+_REPO = re.compile(r"github\.com/([\w.-]+/[\w.-]+)")
+
+
+@dataclass
+class SourceEntry:
+    """One dataset from one kind of source, as a person would cite it, plus the recorded strings."""
+
+    data: str
+    publisher: str
+    years: list[int]
+    access: str
+    status: str
+    technical: list[str]
+
+
+def _source_kind(src: str) -> str:
+    if re.search(r"BPS WebAPI var \d+", src):
+        return "webapi"
+    if "third-party compiled" in src:
+        return "third_party"
+    if "as reported by the press" in src or src.startswith("BPS release"):
+        return "press"
+    if src.startswith(("http://", "https://")):
+        return "news"
+    if _REPO.search(src):
+        return "repository"
+    return "other"
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside parentheses (a note inside "(...; ...)" stays whole)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        depth += (ch in "([") - (ch in ")]")
+        if depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i = i + len(sep)
             continue
-        for src in [c for c in df.columns if c.endswith("source")]:
-            vin = src.replace("source", "vintage")
-            cols = [src] + ([vin] if vin in df.columns else [])
-            for vals in df[cols].drop_duplicates().itertuples(index=False):
-                parts = [str(v) for v in vals if not F.is_missing(v) and str(v)]
-                line = " — ".join(parts)
-                if line and line not in out:
-                    out.append(line)
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _technical_parts(src: str) -> tuple[list[str], list[str]]:
+    """A recorded source string split into its citations and its notes (boundary, caution, ...)."""
+    bases: list[str] = []
+    notes: list[str] = []
+    for part in _split_top(src, " | "):
+        for m in re.finditer(r"\s*\[(CAUTION[^\]]*)\]", part):
+            notes.append(m.group(1))
+        part = re.sub(r"\s*\[CAUTION[^\]]*\]", "", part)
+        part = re.sub(r"\s*\((sum of rows[^)]*|\d+-province boundary[^)]*)\)", "", part)
+        part = re.sub(r"\s+column \S+$", "", part)
+        part, _, alias = part.partition(" = ")
+        if alias:
+            notes.append(f"= {alias}")
+        first, *rest = _split_top(part, "; ")
+        bases.append(first.strip())
+        notes += [r.strip() for r in rest if r.strip()]
+    return bases, notes
+
+
+def _years_label(years: list[int]) -> str:
+    """``2019–2023`` for a run of years, ``2020, 2024`` otherwise."""
+    ys = sorted(set(years))
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
+def _access_text(kind: str, src: str, vintages: list[str], n_parts: int, lang: str) -> tuple[str, str]:
+    """(publisher, access and vintage) in the reader's language."""
+    en = lang == "en"
+    repo = _REPO.search(src)
+    repo_name = f"github.com/{repo.group(1)}" if repo else ""
+    if kind == "webapi":
+        var = re.search(r"var (\d+)", src)
+        text = f"BPS WebAPI, {'table' if en else 'tabel'} var {var.group(1) if var else '?'}"
+        to = next((re.search(r"data to (\d{4}) Q(\d)", v) for v in vintages if "data to" in v), None)
+        if to:
+            q = _ROMAN.get(to.group(2), to.group(2))
+            text += (
+                f"; stored copy of the response, data up to Quarter {q} {to.group(1)}"
+                if en
+                else f"; salinan respons tersimpan, data hingga Triwulan {q} {to.group(1)}"
+            )
+        return "BPS", text
+    if kind == "press":
+        return "BPS", "BPS release as quoted in the press" if en else "Rilis BPS sebagaimana dikutip media"
+    if kind == "third_party":
+        return (
+            "BPS (compiled by a third party)" if en else "BPS (dikompilasi pihak ketiga)",
+            f"Quarterly figures compiled in {repo_name}, summed to the year"
+            if en
+            else f"Angka triwulanan yang dikompilasi di {repo_name}, dijumlahkan menjadi tahunan",
+        )
+    if kind == "news":
+        return (
+            "BPS regencies/cities (quoted in the press)" if en else "BPS kabupaten/kota (dikutip media)",
+            f"BPS releases quoted in {n_parts} online news articles"
+            if en
+            else f"Rilis BPS yang dikutip {n_parts} artikel media daring",
+        )
+    if kind == "repository":
+        return (
+            "BPS (third-party tabulation)" if en else "BPS (tabulasi pihak ketiga)",
+            f"BPS tabulation kept in the public repository {repo_name}"
+            if en
+            else f"Tabulasi BPS di repositori publik {repo_name}",
+        )
+    return "-", src
+
+
+def _status_text(
+    kind: str, statuses: dict[int, str], vintages: list[str], years: list[int], lang: str
+) -> str:
+    en = lang == "en"
+    parts = []
+    for y in sorted(statuses):
+        mark = F.status_mark(statuses[y])
+        if mark:
+            label = {
+                "*": ("preliminary", "angka sementara"),
+                "**": ("very preliminary", "angka sangat sementara"),
+                "***": ("very very preliminary", "angka sangat sangat sementara"),
+            }[mark]
+            parts.append(f"{y}{mark}: {label[0] if en else label[1]}")
+    if any("revised" in v for v in vintages):
+        parts.append("includes revised figures" if en else "memuat angka revisi")
+    if kind in ("third_party", "news"):
+        parts.append(
+            "not checked against a BPS publication" if en else "belum dicocokkan dengan publikasi BPS"
+        )
+    return "; ".join(parts) if parts else ("as published" if en else "sesuai rilis")
+
+
+def source_entries(inp: BulletinInputs, lang: str, years_shown: dict[str, int | None]) -> list[SourceEntry]:
+    """Sources per dataset, deduplicated: one entry per dataset and kind of source, with its years.
+
+    ``years_shown`` limits a dataset to the year the bulletin prints (kab/kota and sectors show one
+    year); None keeps every year. The recorded (English) source strings go to ``technical``.
+    """
+    out: list[SourceEntry] = []
+    for key, attr, scol, vcol, label_id, label_en in _SOURCE_SPECS:
+        df = getattr(inp, attr)
+        if df is None or df.empty or scol not in df.columns:
+            continue
+        if attr == "provincial":
+            df = df[(df["region_code"] == NATIONAL_CODE) == (key == "pdb")]
+        shown = years_shown.get(attr)
+        if shown is not None:
+            df = df[df["year"] == shown]
+        df = df[df[scol].notna() & (df[scol].astype("string").str.len() > 0)]
+        if df.empty:
+            continue
+        kinds = df[scol].astype("string").map(_source_kind)
+        for kind, part in df.groupby(kinds, sort=False):
+            srcs = [str(x) for x in dict.fromkeys(part[scol])]
+            vintages = [str(x) for x in dict.fromkeys(part[vcol].dropna())] if vcol in part.columns else []
+            years = sorted({int(y) for y in part["year"]})
+            statuses: dict[int, str] = {}
+            if "grdp_status" in part.columns and scol == "grdp_source":
+                for y, st in zip(part["year"], part["grdp_status"], strict=True):
+                    if F.status_mark(st):
+                        statuses[int(y)] = str(st)
+            bases: list[str] = []
+            notes: list[str] = []
+            for src in srcs:
+                b, n = _technical_parts(src)
+                bases += b
+                notes += n
+            bases = list(dict.fromkeys(bases))
+            publisher, access = _access_text(str(kind), srcs[0], vintages, len(bases), lang)
+            technical = bases + [
+                f"{'note' if lang == 'en' else 'catatan'}: {x}" for x in dict.fromkeys(notes)
+            ]
+            technical += [f"vintage: {v}" for v in vintages]
+            out.append(
+                SourceEntry(
+                    data=label_en if lang == "en" else label_id,
+                    publisher=publisher,
+                    years=years,
+                    access=access,
+                    status=_status_text(str(kind), statuses, vintages, years, lang),
+                    technical=technical,
+                )
+            )
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment
 
-from schemas.codes import KALTIM_PROVINCE_CODE, kabkota_display_name, kaltim_kabkota, pdrb_groups
+from schemas.codes import KALTIM_PROVINCE_CODE, kabkota_display_name, kaltim_kabkota
 from tasks import formatting as F
 from tasks.bulletin import (
     BULLETINS_DIR,
@@ -29,28 +29,35 @@ from tasks.bulletin import (
 )
 from tasks.storage import Storage
 
-# (column, label id, label en, formatter kind)
+# (column, label id, label en, formatter kind). Units follow schemas/company.py: value added is a
+# monthly flow at current prices, "disetahunkan" is 12 x the month.
 INDICATORS: list[tuple[str, str, str, str]] = [
-    ("value_added_idr", "Nilai tambah", "Value added", "rupiah"),
-    ("va_per_worker_idr", "Nilai tambah per pekerja", "Value added per worker", "rupiah"),
+    ("value_added_idr", "Nilai tambah (sebulan)", "Value added (month)", "rupiah"),
+    ("va_per_worker_idr", "Nilai tambah per pekerja per bulan", "Value added per worker per month", "rupiah"),
     (
         "va_per_worker_annualised_idr",
-        "Nilai tambah per pekerja (disetahunkan)",
-        "Value added per worker (annualised)",
+        "Nilai tambah per pekerja per tahun (disetahunkan)",
+        "Value added per worker per year (annualised)",
         "rupiah",
     ),
     ("va_per_hour_idr", "Nilai tambah per jam kerja", "Value added per hour worked", "rupiah"),
     (
         "labour_cost_competitiveness",
-        "Daya saing biaya tenaga kerja (NT ÷ biaya TK)",
-        "Labour-cost competitiveness (VA ÷ labour cost)",
+        "Daya saing biaya tenaga kerja (nilai tambah ÷ biaya tenaga kerja)",
+        "Labour-cost competitiveness (value added ÷ labour cost)",
         "ratio",
     ),
-    ("productivity_index", "Indeks produktivitas", "Productivity index", "index"),
+    (
+        "labour_share_pct",
+        "Pangsa biaya tenaga kerja dalam nilai tambah (%)",
+        "Labour share of value added (%)",
+        "ratio",
+    ),
+    ("va_ratio_pct", "Rasio nilai tambah terhadap penjualan (%)", "Value added to sales (%)", "ratio"),
     (
         "productivity_index_prev",
-        "Indeks produktivitas (periode sebelumnya = 100)",
-        "Productivity index (previous period = 100)",
+        "Indeks produktivitas (bulan sebelumnya = 100)",
+        "Productivity index (previous month = 100)",
         "index",
     ),
     (
@@ -62,11 +69,75 @@ INDICATORS: list[tuple[str, str, str, str]] = [
     ("productivity_index_chain", "Indeks produktivitas berantai", "Chained productivity index", "index"),
 ]
 
+# The company stage's flags (schemas/company.py) as sentences to the company.
+FLAG_SENTENCES: dict[str, tuple[str, str]] = {
+    "flag_negative_va": (
+        "Nilai tambah bulan ini negatif (pembelian melebihi penjualan dan pendapatan usaha lain). Data tetap "
+        "diterima; mohon periksa kembali angka penjualan dan pembelian.",
+        "Value added this month is negative (purchases exceed sales and other income). The data were kept; "
+        "please check sales and purchases.",
+    ),
+    "flag_zero_workers": (
+        "Jumlah pekerja tercatat nol, sehingga indikator per pekerja tidak dapat dihitung.",
+        "Workers were reported as zero, so per-worker indicators cannot be computed.",
+    ),
+    "flag_zero_hours": (
+        "Jam kerja tercatat nol, sehingga nilai tambah per jam kerja tidak dapat dihitung.",
+        "Hours worked were reported as zero, so value added per hour cannot be computed.",
+    ),
+    "flag_zero_labour_cost": (
+        "Biaya tenaga kerja tercatat nol, sehingga daya saing biaya tenaga kerja tidak dapat dihitung.",
+        "Labour cost was reported as zero, so labour-cost competitiveness cannot be computed.",
+    ),
+    "flag_zero_fixed_assets": (
+        "Aset tetap tercatat nol, sehingga produktivitas aset tetap tidak dapat dihitung.",
+        "Fixed assets were reported as zero, so capital productivity cannot be computed.",
+    ),
+    "flag_zero_sales": (
+        "Penjualan bersih tercatat nol, sehingga rasio nilai tambah tidak dapat dihitung.",
+        "Net sales were reported as zero, so the value-added ratio cannot be computed.",
+    ),
+    "flag_missing_input": (
+        "Ada isian wajib (uang atau tenaga kerja) yang kosong; indikator yang memakainya tidak dihitung.",
+        "A required money or labour item was empty; indicators built on it are not computed.",
+    ),
+    "flag_below_umk": (
+        "Upah rata-rata per karyawan di bawah UMK kabupaten/kota. Ini tanda untuk diperiksa, bukan temuan "
+        "hukum; pastikan upah dan jumlah karyawan sudah benar.",
+        "Average wage per employee is below the regency/city minimum wage. A plausibility flag, not a legal "
+        "finding; please check wages and employee numbers.",
+    ),
+}
+
+PRICE_BASIS_LABEL = {
+    "nominal": ("atas dasar harga berlaku (nominal)", "at current prices (nominal)"),
+    "constant 2010 prices": ("atas dasar harga konstan 2010", "at constant 2010 prices"),
+}
+BENCHMARK_LEVEL = {
+    "provincial sector": ("lapangan usaha {sector}, Kalimantan Timur", "{sector}, East Kalimantan"),
+    "national sector": ("lapangan usaha {sector}, nasional", "{sector}, Indonesia"),
+    "provincial total": ("seluruh lapangan usaha, Kalimantan Timur", "all industries, East Kalimantan"),
+}
+
 
 def _fmt(kind: str, v: Any, lang: str) -> str:
     if kind == "rupiah":
         return F.rupiah(v, 2, lang)
     return F.number(v, 2, lang)
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "id" else pair[1]
+
+
+def flag_sentences(row: pd.Series, lang: str) -> list[str]:
+    """Every true ``flag_*`` of the company's row as a sentence (null/False flags say nothing)."""
+    out = []
+    for col, pair in FLAG_SENTENCES.items():
+        v = row.get(col)
+        if v is not None and not F.is_missing(v) and bool(v):
+            out.append(_pick(pair, lang))
+    return out
 
 
 def company_history(storage: Storage, nib: str, period: str) -> pd.DataFrame:
@@ -90,14 +161,19 @@ def build_company_context(
     lang = F.check_lang(lang)
     period_label = F.period_label(inp.period, lang)
     nib = str(row["nib"])
-    own = [
-        {"label": lid if lang == "id" else len_, "value": _fmt(kind, row.get(col), lang), "col": col}
-        for col, lid, len_, kind in INDICATORS
-        if col in row.index
-    ]
+    first_period = str(row.get("base_period") or inp.period) == inp.period
+    own = []
+    for col, lid, len_, kind in INDICATORS:
+        if col not in row.index or F.is_missing(row.get(col)):
+            continue  # only what the data support: no row of dashes
+        if first_period and col in ("productivity_index_base", "productivity_index_chain"):
+            continue  # 100 by definition in the company's first period
+        own.append(
+            {"label": lid if lang == "id" else len_, "value": _fmt(kind, row.get(col), lang), "col": col}
+        )
     hist = company_history(storage, nib, inp.period)
     trend_rows = []
-    cols = [c for c, *_ in INDICATORS if c in row.index][:3]
+    cols = ["value_added_idr", "va_per_worker_idr", "va_per_worker_annualised_idr"]
     for _, h in hist.sort_values("period").iterrows() if not hist.empty else []:
         trend_rows.append(
             [F.period_label(h["period"], lang), *(_fmt("rupiah", h.get(c), lang) for c in cols)]
@@ -108,60 +184,10 @@ def build_company_context(
         *(lid if lang == "id" else len_ for c, lid, len_, _ in INDICATORS if c in cols),
     ]
 
-    bench: list[dict[str, str]] = []
-    agg = inp.aggregates
-    if agg is not None and not agg.empty:
-        for level, key, name in (
-            (
-                "kabkota",
-                "kabkota_code",
-                kabkota_display_name(str(row["kabkota_code"]))
-                if str(row.get("kabkota_code")) in kaltim_kabkota()
-                else str(row.get("kabkota_code")),
-            ),
-            (
-                "pdrb_group",
-                "pdrb_group",
-                f"{row.get('pdrb_group')} {pdrb_groups().get(str(row.get('pdrb_group')), '')}".strip(),
-            ),
-        ):
-            levels = [level, "sector"] if level == "pdrb_group" else [level]
-            cell = agg[agg["level"].isin(levels) & (agg[key].astype(str) == str(row.get(key)))]
-            # Only published cells: a suppressed cell is never shown, not even as a hint of its value.
-            cell = cell[~cell["suppressed"].fillna(True).astype(bool)]
-            for c in cell.itertuples():
-                bench.append(
-                    {
-                        "label": f"{F.t('va_per_worker', lang)} — {name} ({F.t('period', lang).lower()} {period_label}, {F.number(c.n_companies, 0, lang)} {'perusahaan' if lang == 'id' else 'companies'})",
-                        "value": F.rupiah(c.va_per_worker_idr, 2, lang),
-                    }
-                )
-    prov = inp.provincial
-    if prov is not None and not prov.empty:
-        k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE) & prov[PROD].notna()]
-        if not k.empty:
-            y = int(k["year"].max())
-            st = year_statuses(prov)
-            v = float(k.set_index("year").loc[y, PROD])
-            bench.append(
-                {
-                    "label": f"{F.t('productivity', lang)} {F.t('kaltim', lang)} {F.year_label(y, st.get(y))} (BPS, {'per tahun' if lang == 'id' else 'per year'})",
-                    "value": F.rupiah_million(v, 2, lang),
-                }
-            )
-    for col in row.index:
-        if (
-            col.startswith("benchmark_")
-            and col.endswith("_million_idr_per_worker")
-            and not F.is_missing(row[col])
-        ):
-            what = col.removeprefix("benchmark_").removesuffix("_million_idr_per_worker").replace("_", " ")
-            bench.append(
-                {
-                    "label": f"{F.t('productivity', lang)} ({what}; {'pembanding' if lang == 'id' else 'benchmark'})",
-                    "value": F.rupiah_million(row[col], 2, lang),
-                }
-            )
+    basis = str(row.get("price_basis") or "nominal")
+    basis_label = _pick(PRICE_BASIS_LABEL.get(basis, (basis, basis)), lang)
+    bench = _programme_benchmarks(inp, row, lang, period_label)
+    bps = _bps_benchmarks(inp, row, lang, basis_label)
 
     receipt_rel = posixpath.join(RECEIPTS_DIR, f"period={inp.period}", f"{nib}.txt")
     receipt_text = storage.read_text(receipt_rel) if storage.exists(receipt_rel) else ""
@@ -183,11 +209,127 @@ def build_company_context(
         "own": own,
         "trend_head": trend_head,
         "trend_rows": trend_rows,
+        "first_period": len(trend_rows) == 1,
         "benchmarks": bench,
+        "bps": bps,
         "receipt_text": receipt_text,
         "receipt_link": receipt_link,
-        "flags": str(row.get("flags") or ""),
-        "price_basis": str(row.get("price_basis") or ""),
+        "flags": flag_sentences(row, lang),
+        "price_basis": basis_label,
+    }
+
+
+def _programme_benchmarks(
+    inp: BulletinInputs, row: pd.Series, lang: str, period_label: str
+) -> list[dict[str, str]]:
+    """Published aggregate cells for the company's kab/kota, its PDRB group and all companies."""
+    agg = inp.aggregates
+    if agg is None or agg.empty:
+        return []
+    kab, grp = str(row.get("kabkota_code")), str(row.get("pdrb_group"))
+    wanted = [
+        ("kabkota", agg["kabkota_code"].astype("string") == kab,
+         kabkota_display_name(kab) if kab in kaltim_kabkota() else kab),
+        ("sector", agg["pdrb_group"].astype("string") == grp, f"{grp} {F.sector_name(grp, lang)}"),
+        ("total", pd.Series(True, index=agg.index), "Semua perusahaan peserta" if lang == "id" else "all participating companies"),
+    ]  # fmt: skip
+    out = []
+    for level, mask, name in wanted:
+        cell = agg[(agg["level"] == level) & mask.fillna(False)]
+        # Only published cells: a suppressed cell is never shown, not even as a hint of its value.
+        cell = cell[~cell["suppressed"].fillna(True).astype(bool)]
+        for c in cell.itertuples():
+            n = F.number(c.n_companies, 0, lang)
+            out.append(
+                {
+                    "label": f"{name} ({n} {'perusahaan' if lang == 'id' else 'companies'})",
+                    "month": F.rupiah(c.va_per_worker_idr, 2, lang),
+                    "year": F.rupiah(c.va_per_worker_idr * 12, 2, lang),
+                }
+            )
+    return out
+
+
+def _bps_benchmarks(inp: BulletinInputs, row: pd.Series, lang: str, basis_label: str) -> dict[str, Any]:
+    """The company's annualised figure beside the BPS/Kemnaker benchmark, each with its price basis.
+
+    With no deflator the company is at current prices and the benchmark at constant 2010 prices: both
+    are shown, no ratio (the company stage leaves ``benchmark_ratio`` null and says why).
+    """
+    items: list[dict[str, str]] = []
+    own = row.get("va_per_worker_annualised_idr")
+    if not F.is_missing(own):
+        items.append(
+            {
+                "label": ("Perusahaan Anda, nilai tambah per pekerja per tahun" if lang == "id"
+                          else "Your company, value added per worker per year"),
+                "value": F.rupiah(own, 2, lang),
+                "basis": basis_label,
+            }
+        )  # fmt: skip
+    constant = _pick(PRICE_BASIS_LABEL["constant 2010 prices"], lang)
+    real = row.get("va_per_worker_annualised_real_million_idr")
+    if not F.is_missing(real):
+        items.append(
+            {
+                "label": ("Perusahaan Anda, disetahunkan, harga konstan 2010" if lang == "id"
+                          else "Your company, annualised, constant 2010 prices"),
+                "value": F.rupiah_million(real, 2, lang),
+                "basis": constant,
+            }
+        )  # fmt: skip
+    bench = row.get("benchmark_productivity_million_idr_per_worker")
+    if not F.is_missing(bench):
+        level = str(row.get("benchmark_level") or "")
+        grp = str(row.get("pdrb_group") or "")
+        where = _pick(BENCHMARK_LEVEL.get(level, (level, level)), lang).format(
+            sector=F.sector_name(grp, lang)
+        )
+        year = row.get("benchmark_year")
+        year_txt = f" {int(year)}" if not F.is_missing(year) else ""
+        items.append(
+            {
+                "label": f"{'Produktivitas pembanding' if lang == 'id' else 'Benchmark productivity'}: {where}{year_txt}",
+                "value": F.rupiah_million(bench, 2, lang),
+                "basis": _pick(PRICE_BASIS_LABEL.get(str(row.get("benchmark_price_basis") or "constant 2010 prices"),
+                                                     (constant, constant)), lang),
+            }
+        )  # fmt: skip
+    prov = inp.provincial
+    if prov is not None and not prov.empty:
+        k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE) & prov[PROD].notna()]
+        if not k.empty:
+            y = int(k["year"].max())
+            st = year_statuses(prov)
+            items.append(
+                {
+                    "label": (f"Produktivitas tenaga kerja Kalimantan Timur {F.year_label(y, st.get(y))} (BPS, diolah)"
+                              if lang == "id" else
+                              f"Labour productivity, East Kalimantan {F.year_label(y, st.get(y))} (BPS, processed)"),
+                    "value": F.rupiah_million(float(k.set_index("year").loc[y, PROD]), 2, lang),
+                    "basis": constant,
+                }
+            )  # fmt: skip
+    ratio = row.get("benchmark_ratio")
+    # The stage's note also tells operators how to configure a deflator; the company gets the reason only.
+    note = (
+        (
+            "Rasio terhadap pembanding tidak dihitung karena nilai tambah perusahaan atas dasar harga berlaku, "
+            "sedangkan pembanding atas dasar harga konstan 2010. Perbandingan bersifat indikatif: perusahaan "
+            "formal dibandingkan dengan seluruh pekerja, termasuk pekerja informal."
+            if lang == "id"
+            else "No ratio to the benchmark: the company's value added is at current prices and the benchmark at "
+            "constant 2010 prices. The comparison is indicative: formal firms against all workers, informal included."
+        )
+        if F.is_missing(ratio) and not F.is_missing(bench)
+        else ""
+    )
+    source = row.get("benchmark_source")
+    return {
+        "items": items,
+        "ratio": None if F.is_missing(ratio) else F.number(ratio, 2, lang),
+        "note": "" if F.is_missing(note) or not note else str(note),
+        "source": "" if F.is_missing(source) or not source else str(source),
     }
 
 

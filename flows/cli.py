@@ -21,7 +21,12 @@ app = typer.Typer(
 )
 
 # Modules that add their own subcommands with ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ("flows.cli_submissions", "flows.cli_bulletin", "flows.cli_ops")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "flows.cli_submissions",
+    "flows.cli_bulletin",
+    "flows.cli_ops",
+    "flows.cli_bps",
+)
 
 
 @app.callback()

@@ -188,7 +188,8 @@ def alert_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
     A hook must never raise (it would hide the run's own error), so every problem here is logged.
     """
     from flows.settings import load_settings
-    from tasks.alerts import AlertSmtp, build_alert, deliver_alert
+    from flows.stage_bulletin import smtp_from_settings
+    from tasks.alerts import build_alert, deliver_alert
     from tasks.logs import get_logger
     from tasks.storage import Storage
 
@@ -196,15 +197,7 @@ def alert_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
     try:
         params = dict(flow_run.parameters or {})
         settings = load_settings(storage_root=params.get("storage_root"))
-        smtp = None
-        if settings.smtp_host:
-            smtp = AlertSmtp(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                security=settings.smtp_security,
-                user=settings.smtp_user,
-                password=settings.smtp_password,
-            )
+        smtp = smtp_from_settings(settings)
         msg = build_alert(
             sender=settings.smtp_sender,
             to=settings.alert_email,

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import re
 import smtplib
-import ssl
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from tasks.mailer import SmtpConfig, send_smtp
 from tasks.secrets import Secret, redact
 from tasks.storage import Storage
 
 ALERT_OUTBOX = "processed/outbox/alerts"
-
-
-@dataclass(frozen=True)
-class AlertSmtp:
-    host: str
-    port: int = 587
-    security: str = "starttls"  # starttls | ssl | none
-    user: str = ""
-    password: Secret | None = None
-    timeout: float = 30.0
 
 
 def build_alert(
@@ -90,29 +79,15 @@ def write_alert(msg: EmailMessage, storage: Storage) -> str:
     return storage.url(rel)
 
 
-def send_alert(msg: EmailMessage, smtp: AlertSmtp) -> None:
-    if smtp.security == "ssl":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
-        )
-    else:
-        server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    with server:
-        if smtp.security == "starttls":
-            server.starttls(context=ssl.create_default_context())
-        if smtp.user and smtp.password:
-            server.login(smtp.user, smtp.password.get())
-        server.send_message(msg)
-
-
-def deliver_alert(msg: EmailMessage, storage: Storage, smtp: AlertSmtp | None) -> str:
+def deliver_alert(msg: EmailMessage, storage: Storage, smtp: SmtpConfig | None) -> str:
     """Send over SMTP when configured and addressed; otherwise (or when sending fails) write the .eml.
 
     Returns where the alert went, for the log.
     """
     if smtp is not None and smtp.host and not str(msg["To"]).endswith(".invalid"):
         try:
-            send_alert(msg, smtp)
+            # one attempt: the alert must not hold up the failed run; the .eml is the fallback
+            send_smtp(msg, smtp)
             return f"sent to {msg['To']}"
         except (OSError, smtplib.SMTPException) as exc:
             url = write_alert(msg, storage)

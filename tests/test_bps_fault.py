@@ -16,7 +16,8 @@ from flows.runtime import (
     bps_fetch_cache_options,
     flow_run_url,
 )
-from tasks.alerts import ALERT_OUTBOX, AlertSmtp, build_alert, deliver_alert
+from tasks.alerts import ALERT_OUTBOX, build_alert, deliver_alert
+from tasks.mailer import SmtpConfig
 from tasks.secrets import Secret
 from tasks.storage import Storage
 from tests import bps_server as bps_fixtures
@@ -106,7 +107,9 @@ def test_alert_sent_over_smtp(tmp_path):
             sender="p@x.org", to="engineer@example.org", flow_name="f", flow_run_name="r", flow_run_id="9",
             parameters={"period": "2025-08"}, state_name="Failed", error="boom",
         )  # fmt: skip
-        where = deliver_alert(msg, Storage(tmp_path), AlertSmtp(host="127.0.0.1", port=port, security="none"))
+        where = deliver_alert(
+            msg, Storage(tmp_path), SmtpConfig(host="127.0.0.1", port=port, security="none")
+        )
     finally:
         ctl.stop()
     assert where == "sent to engineer@example.org"
@@ -119,7 +122,7 @@ def test_alert_falls_back_to_outbox_when_smtp_is_down(tmp_path):
         sender="p@x.org", to="engineer@example.org", flow_name="f", flow_run_name="r", flow_run_id="9",
         parameters={}, state_name="Failed", error="boom",
     )  # fmt: skip
-    smtp = AlertSmtp(host="127.0.0.1", port=1, security="none", timeout=2, password=Secret(SECRET))
+    smtp = SmtpConfig(host="127.0.0.1", port=1, security="none", timeout=2, password=Secret(SECRET))
     where = deliver_alert(msg, Storage(tmp_path), smtp)
     assert "SMTP failed" in where and SECRET not in where
     assert len(list((tmp_path / ALERT_OUTBOX).glob("*.eml"))) == 1

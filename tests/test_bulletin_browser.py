@@ -59,8 +59,23 @@ def test_renders_clean_offline(pages, which, width):
             assert requests == [url]
             # readable on a phone: nothing wider than the viewport (wide tables scroll inside their box)
             assert page.evaluate("document.documentElement.scrollWidth") <= width
+            # desktop: every table fits its column (no scrollbar); only phones may scroll a table
+            overflowing = page.evaluate(
+                "[...document.querySelectorAll('.table-wrap')].filter(e => e.offsetParent !== null"
+                " && e.scrollWidth > e.clientWidth + 1).map(e => e.getAttribute('aria-labelledby'))"
+            )
+            if width >= 1280:
+                assert overflowing == []
             if which == "bulletin":
-                assert page.locator("svg[role=img]").count() == 4
+                # one drawing per chart is shown (wide or phone layout), at 1:1 so text is 13/11 px in all
+                shown = page.evaluate(
+                    "[...document.querySelectorAll('svg[role=img]')].filter(s => s.getBoundingClientRect().width > 0)"
+                    ".map(s => [s.getBoundingClientRect().width / s.viewBox.baseVal.width,"
+                    " [...new Set([...s.querySelectorAll('text')].map(t => getComputedStyle(t).fontSize))]])"
+                )
+                assert len(shown) == 4
+                assert all(abs(scale - 1) < 0.01 for scale, _ in shown)
+                assert all(set(sizes) <= {"13px", "11px"} for _, sizes in shown)
                 assert page.locator("figcaption").first.inner_text().startswith("Gambar 1.")
                 assert page.locator("td.suppressed").count() >= 1
             if which == "company":

@@ -553,7 +553,9 @@ def build_context(
         for e in source_entries(inp, lang, {"provincial": None, "kabkota": ky, "sectors": sy})
     ]
     ctx["sources_n"] = tabs.next()
-    ctx["legend"] = t("legend_status")
+    # the legend explains only the marks this bulletin prints
+    marks = {F.status_mark(v) for v in statuses.values()}
+    ctx["legend"] = "; ".join(p for p in t("legend_status").split("; ") if p.split(" ", 1)[0] in marks)
     return ctx
 
 

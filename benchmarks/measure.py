@@ -138,7 +138,7 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     timeout: float | None = None,
-    interval: float = 0.05,
+    interval: float = 0.1,  # walking the process tree costs the parent CPU the child would use
 ) -> ProcessResult:
     """Run a command, timing it and sampling the peak RSS of its process tree."""
     t0 = time.perf_counter()

@@ -137,7 +137,7 @@ def test_publish_writes_the_run_record_outside_a_flow(tmp_path):
 def test_artifacts_published_inside_a_flow(tmp_path, prefect_harness):
     from prefect import flow
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
     storage = Storage(tmp_path)
     _write_provincial(storage)
@@ -148,13 +148,19 @@ def test_artifacts_published_inside_a_flow(tmp_path, prefect_harness):
     def publish() -> str:
         return publish_run_summary(storage, summary)
 
-    publish()
+    state = publish(return_state=True)
+    # the harness's database is shared by the whole session: other flows publish the same keys
+    this_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
     with get_client(sync_client=True) as client:
         md = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["run-summary-2025-08"]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["run-summary-2025-08"]), flow_run_id=this_run
+            )
         )
         table = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["provincial-productivity"]))
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["provincial-productivity"]), flow_run_id=this_run
+            )
         )
     assert md and "rows accepted: 10, quarantined: 2" in md[0].data
     assert table and table[0].type == "table"

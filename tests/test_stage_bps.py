@@ -89,12 +89,26 @@ def test_online_stage_fetches_stores_and_matches_snapshot(prefect_harness, data_
     assert web["grdp_vintage"].str.startswith("BPS WebAPI retrieved").any()
     assert offline["data_source"] == "snapshot"
 
-    # WebAPI down: falls back to the newest stored data (now the retrieval just stored), with a notice
+    # Within a day the same fetch is served from Prefect's result cache: no request reaches BPS
     bps_server.mode = "down"
-    down = _run(
-        data_root, "down", bps_api_key=TEST_KEY, bps_base_url=bps_server.base_url,
+    n_requests = len(bps_server.requests)
+    cached = _run(
+        data_root, "cached", bps_api_key=TEST_KEY, bps_base_url=bps_server.base_url,
         bps_retries=0, bps_backoff_seconds=0.01, bps_timeout_seconds=5,
     )  # fmt: skip
+    assert cached["data_source"] == "webapi" and len(bps_server.requests) == n_requests
+    pd.testing.assert_frame_equal(read_frame(st, PROVINCIAL)[cols], snap[cols])
+
+    # WebAPI down and the cache refreshed: falls back to the newest stored data (the retrieval just
+    # stored), with a notice
+    from prefect.settings import PREFECT_TASKS_REFRESH_CACHE, temporary_settings
+
+    with temporary_settings(updates={PREFECT_TASKS_REFRESH_CACHE: True}):
+        down = _run(
+            data_root, "down", bps_api_key=TEST_KEY, bps_base_url=bps_server.base_url,
+            bps_retries=0, bps_backoff_seconds=0.01, bps_timeout_seconds=5,
+        )  # fmt: skip
+    assert len(bps_server.requests) > n_requests
     assert down["data_source"] == "stored-webapi"
     assert any("BPS WebAPI gagal" in n and "diambil" in n for n in down["notices"])
     pd.testing.assert_frame_equal(read_frame(st, PROVINCIAL)[cols], snap[cols])

@@ -1,8 +1,7 @@
 """Small stand-ins for the Parquet outputs the bulletin reads, written under a tmp storage root.
 
-BPS figures are computed from the real published figures in the shared reference folder (or the
-bundled snapshot copy of them); company data are synthetic, made by a seeded generator and marked
-"(SINTETIS)". Column names follow the contracts in the bulletin issue (issue 5).
+BPS figures are computed from the real published figures bundled in the snapshot; company data
+are synthetic, made by a seeded generator and marked "(SINTETIS)". Column names follow the contracts in the bulletin issue (issue 5).
 """
 
 from __future__ import annotations
@@ -17,10 +16,7 @@ from tasks.parquet_io import write_partition, write_table
 from tasks.storage import Storage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-_REF_DIRS = [
-    PROJECT_ROOT.parent / "shared" / "reference",
-    PROJECT_ROOT / "data" / "raw" / "bps" / "snapshot" / "files",
-]
+_REF_DIRS = [PROJECT_ROOT / "data" / "raw" / "bps" / "snapshot" / "files"]  # the bundled copy, not shared/
 
 STATUS = {2022: "sementara", 2023: "sangat sementara", 2024: "sangat sangat sementara"}
 NATIONAL_PDB_BILLION = {2022: 11_710_200.0, 2023: 12_301_400.0}  # reference/README.md

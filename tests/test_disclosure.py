@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.company import AGGREGATE_VALUE_COLUMNS, AGGREGATES_SCHEMA, SUMMED_MAGNITUDES
-from tasks.disclosure import ALL, DisclosureRules, disclosure_aggregates, secondary_suppression
+from tasks.disclosure import ALL, DisclosureRules, _bridges, disclosure_aggregates, secondary_suppression
 from tasks.parquet_io import frame_to_table
 
 PERIOD = "2025-08"
@@ -158,6 +158,31 @@ def test_empty_period_and_schema() -> None:
     out = disclosure_aggregates(_grid({("6401", "C"): 2, ("6402", "C"): 3}), PERIOD)
     table = frame_to_table(out, AGGREGATES_SCHEMA)
     assert table.schema.field("value_added_idr").metadata[b"unit"] == b"IDR per month"
+
+
+def _brute_force_bridges(cells: set) -> list:
+    """A cell is a bridge when its row line and column line are disconnected without it."""
+    out = []
+    for e in sorted(cells):
+        seen, todo = {("r", e[0])}, [("r", e[0])]
+        while todo:
+            side, name = todo.pop()
+            for c in cells - {e}:
+                if c[0 if side == "r" else 1] == name:
+                    w = ("c", c[1]) if side == "r" else ("r", c[0])
+                    if w not in seen:
+                        seen.add(w)
+                        todo.append(w)
+        if ("c", e[1]) not in seen:
+            out.append(e)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(st.sampled_from("abcdef*"), st.sampled_from("uvwxyz*")), max_size=25))
+def test_property_bridges_match_the_definition(cells: set) -> None:
+    # the linear search must find exactly the cells a search per cell finds, in the same order
+    assert _bridges(cells) == _brute_force_bridges(cells)
 
 
 # --- independent checks used by the properties ---------------------------------------------------------

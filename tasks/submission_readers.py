@@ -25,13 +25,16 @@ import codecs
 import csv
 import difflib
 import hashlib
+import html
+import io
 import itertools
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -64,6 +67,12 @@ _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _STORAGE_TMP = re.compile(r"^\..*\.tmp-[0-9a-f]{32}$")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Workbooks whose sheets and strings are this small are read by calamine (Rust) when it is known to
+# give exactly openpyxl's values; bigger ones stream through openpyxl's read-only mode.
+CALAMINE_MAX_XML_BYTES = 32_000_000
+# Switches for the differential tests: the fast paths must give what the general paths give.
+USE_CALAMINE = True
+USE_FAST_CSV = True
 
 FIELDS = {f.name: f for f in SUBMISSION_FIELDS}
 ROW_COLUMNS = [f.name for f in SUBMISSION_FIELDS + PROVENANCE_FIELDS]
@@ -580,6 +589,70 @@ def _raw_block(
     return block.reset_index(drop=True)
 
 
+@dataclass
+class _RawRows:
+    """Raw rows of a small file or sheet as Python lists (blank rows dropped), by field.
+
+    Building a DataFrame per one-row file costs milliseconds; these are turned into one frame for
+    many files at typing time (:func:`_frame_of`), with exactly the values a per-file frame held.
+    """
+
+    fields: list[str]
+    rows: list[list[object]]
+    source_rows: list[int]
+    sheet: str | None
+    text: bool  # CSV text (typed as pandas ``str``), else XLSX Python objects
+    source_file: str = ""
+    file_sha256: str = ""
+    file_order: int = 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _raw_rows(
+    rows: list[list[object]], columns: dict[int, str], source_rows: list[int], sheet: str | None, text: bool
+) -> _RawRows:
+    """Like :func:`_raw_block` for rows already padded to the header's width."""
+    pos = list(columns)
+    kept: list[list[object]] = []
+    nums: list[int] = []
+    for row, no in zip(rows, source_rows, strict=True):
+        vals = [row[p] for p in pos]
+        if not all(_is_blank_cell(v) for v in vals):
+            kept.append(vals)
+            nums.append(no)
+    return _RawRows([columns[p] for p in pos], kept, nums, sheet, text)
+
+
+def _frame_of(raws: list[_RawRows]) -> pd.DataFrame:
+    """One raw frame for many small blocks: what ``pd.concat`` of their per-file frames gives."""
+    names = [f.name for f in SUBMISSION_FIELDS if any(f.name in r.fields for r in raws)]
+    data: dict[str, list[object]] = {}
+    for name in names:
+        col: list[object] = []
+        for r in raws:
+            if name in r.fields:
+                j = r.fields.index(name)
+                col.extend(row[j] for row in r.rows)
+            else:  # pd.concat fills a column one file lacks with NaN
+                col.extend([np.nan] * len(r.rows))
+        data[name] = col
+    frame = pd.DataFrame(data, dtype=object)
+    if raws[0].text:
+        frame = frame.astype("str")
+    frame["source_row"] = np.fromiter(itertools.chain.from_iterable(r.source_rows for r in raws), "int64")
+    frame["source_sheet"] = pd.Series(
+        list(itertools.chain.from_iterable([r.sheet] * len(r) for r in raws)), dtype=object
+    )
+    frame["source_file"] = list(itertools.chain.from_iterable([r.source_file] * len(r) for r in raws))
+    frame["file_sha256"] = list(itertools.chain.from_iterable([r.file_sha256] * len(r) for r in raws))
+    frame["file_order"] = np.fromiter(
+        itertools.chain.from_iterable([r.file_order] * len(r) for r in raws), "int64"
+    )
+    return frame
+
+
 # --- file probing ---------------------------------------------------------------------------------------
 @dataclass
 class _Probe:
@@ -646,6 +719,50 @@ def _csv_header(text_head: str) -> tuple[str, int, list[str]]:
     return best[0], best[1], best[2]
 
 
+def _ragged(file: str, bad_rows: list[int], ncols: int) -> FileRejected:
+    rows_txt = ", ".join(str(r) for r in bad_rows[:5])
+    return _rejected(
+        "bad_structure",
+        file,
+        detail_id=f"baris {rows_txt} berisi lebih banyak kolom dari judul kolom ({ncols}); "
+        "ada tanda pemisah di dalam nilai tanpa tanda kutip?",
+        detail=f"rows {rows_txt} have more fields than the header ({ncols})",
+    )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters str.splitlines() breaks on besides CR/LF: the header was found with splitlines().
+_ODD_BREAK = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _simple_csv_rows(
+    data: bytes, encoding: str, strict: bool, delim: str, h: int, width: int, chunk_rows: int
+) -> list[list[str]] | None:
+    """Data rows of a small CSV without quotes, split in Python exactly as pandas' C parser would
+    (``dtype=str``, no NA filter, blank lines kept, short rows padded with ""); None when the text
+    has anything that needs the real parser (quotes, NUL, odd line breaks, too many fields).
+
+    pandas costs ~5 ms per call, which dominates a folder of one-row company files.
+    """
+    text = data.decode(encoding, errors="strict" if strict else "replace")
+    if '"' in text or "\x00" in text or _ODD_BREAK.search(text):
+        return None
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the break that ends the last line starts no row
+    lines = lines[h + 1 :]
+    if len(lines) > chunk_rows:
+        return None
+    rows: list[list[str]] = []
+    for line in lines:
+        cells = line.split(delim)
+        if len(cells) > width:
+            return None  # pandas raises here; let it word the error
+        cells.extend([""] * (width - len(cells)))
+        rows.append(cells)
+    return rows
+
+
 def _read_csv(
     storage: Storage, rel: str, file: str, probe: _Probe, chunk_rows: int
 ) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
@@ -677,6 +794,17 @@ def _read_csv(
     # inside a value shifts every later column); rows with even more fields make pandas raise.
     width = ncols + EXTRA_CSV_COLUMNS
     first_data_row = h + 2
+    if USE_FAST_CSV and probe.size <= SNIFF_BYTES:
+        rows = _simple_csv_rows(probe.head, encoding, probe.utf8_ok, delim, h, width, chunk_rows)
+        if rows is not None:
+            source_rows = list(range(first_data_row, first_data_row + len(rows)))
+            bad_rows = [
+                n for n, r in zip(source_rows, rows, strict=True) if any(v.strip() for v in r[ncols:])
+            ]
+            if bad_rows:
+                raise _ragged(file, bad_rows, ncols)
+            yield _raw_rows(rows, layout.columns, source_rows, None, True), notices
+            return
     rows_seen = 0
     with storage.open(rel, "rb") as fh:
         try:
@@ -705,15 +833,7 @@ def _read_csv(
                 spare = chunk[list(range(ncols, width))]
                 ragged = spare.notna() & spare.apply(lambda c: c.str.strip().ne(""))
                 if ragged.to_numpy().any():
-                    bad_rows = source_rows[ragged.any(axis=1).to_numpy()].head(5).tolist()
-                    rows_txt = ", ".join(str(r) for r in bad_rows)
-                    raise _rejected(
-                        "bad_structure",
-                        file,
-                        detail_id=f"baris {rows_txt} berisi lebih banyak kolom dari judul kolom ({ncols}); "
-                        "ada tanda pemisah di dalam nilai tanpa tanda kutip?",
-                        detail=f"rows {rows_txt} have more fields than the header ({ncols})",
-                    )
+                    raise _ragged(file, source_rows[ragged.any(axis=1).to_numpy()].tolist(), ncols)
                 yield _raw_block(chunk, layout, source_rows, None), (notices if first else [])
                 first = False
             if first:
@@ -784,90 +904,276 @@ def _formula_cells(path: Any, sheet: str, data_rows: Iterator[tuple]) -> set[tup
         wb.close()
 
 
+def _src(path: Any, data: bytes | None) -> Any:
+    """A fresh handle on the workbook for each library that opens it."""
+    return io.BytesIO(data) if data is not None else path
+
+
+def _sheet_chunks(
+    head: list[list[object]],
+    h: int,
+    rest: Iterator,
+    width: int,
+    chunk_rows: int,
+    formula_by_row: dict[int, list[int]],
+    convert: Callable[[Any], list[object]] = list,
+) -> Iterator[tuple[list[list[object]], list[int]]]:
+    """Data rows under the header row ``h`` (0-based), padded to ``width``, with their row numbers."""
+    buf: list[list[object]] = []
+    nums: list[int] = []
+    row_no = h + 1
+    for row in itertools.chain(head[h + 1 :], (convert(r) for r in rest)):
+        row_no += 1
+        cells = (list(row) + [None] * width)[:width]
+        for c in formula_by_row.get(row_no, ()):
+            if c <= width:
+                cells[c - 1] = FORMULA_NO_VALUE
+        buf.append(cells)
+        nums.append(row_no)
+        if len(buf) >= chunk_rows:
+            yield buf, nums
+            buf, nums = [], []
+    if buf:
+        yield buf, nums
+
+
 def _read_xlsx(
-    storage: Storage, rel: str, file: str, max_uncompressed_bytes: int, chunk_rows: int
-) -> Iterator[tuple[pd.DataFrame, list[dict]]]:
+    storage: Storage,
+    rel: str,
+    file: str,
+    max_uncompressed_bytes: int,
+    chunk_rows: int,
+    data: bytes | None = None,
+) -> Iterator[tuple[pd.DataFrame | _RawRows, list[dict]]]:
+    """Read every data sheet; ``data`` holds the whole file when the probe already read it."""
+    with nullcontext(None) if data is not None else storage.local_copy(rel) as path:
+        _check_zip(_src(path, data), file, max_uncompressed_bytes)
+        if USE_CALAMINE and _calamine_agrees(_src(path, data)):
+            try:
+                blocks = list(_read_xlsx_calamine(_src(path, data), file, chunk_rows))
+            except FileRejected:
+                raise
+            except Exception:  # noqa: S110 - any doubt (or calamine failing): openpyxl decides
+                pass
+            else:
+                yield from blocks
+                return
+        yield from _read_xlsx_openpyxl(_src, path, data, file, chunk_rows)
+
+
+def _read_xlsx_openpyxl(
+    src: Callable[[Any, bytes | None], Any], path: Any, data: bytes | None, file: str, chunk_rows: int
+) -> Iterator[tuple[pd.DataFrame | _RawRows, list[dict]]]:
     from openpyxl import load_workbook
 
-    with storage.local_copy(rel) as path:
-        _check_zip(path, file, max_uncompressed_bytes)
-        has_formulas = _sheets_with_formulas(path)
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for damaged parts
-            raise _rejected("corrupt_xlsx", file) from exc
+    has_formulas = _sheets_with_formulas(src(path, data))
+    try:
+        wb = load_workbook(src(path, data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged parts
+        raise _rejected("corrupt_xlsx", file) from exc
+    notices: list[dict] = []
+    read_any = False
+    rejected: list[FileRejected] = []
+    try:
+        for ws in wb.worksheets:
+            sheet = ws.title
+            if normalise_header(sheet) in IGNORED_SHEETS:
+                continue
+            rows_iter = ws.iter_rows(values_only=True)
+            head: list[list[object]] = []
+            for row in rows_iter:
+                head.append(list(row))
+                if len(head) >= HEADER_SCAN_ROWS:
+                    break
+            h, score = _best_header(head)
+            if score < MIN_HEADER_MATCHES:
+                continue
+            try:
+                layout = _layout(file, sheet, h + 1, head[h])
+            except FileRejected as rej:
+                rejected.append(rej)
+                continue
+            notices.extend(layout.warnings)
+            formula_cells: set[tuple[int, int]] = set()
+            if has_formulas:
+                vals = load_workbook(src(path, data), read_only=True, data_only=True)
+                try:
+                    formula_cells = _formula_cells(
+                        src(path, data), sheet, vals[sheet].iter_rows(values_only=True)
+                    )
+                finally:
+                    vals.close()
+            read_any = True
+            width = max(layout.columns) + 1
+            formula_by_row: dict[int, list[int]] = {}
+            for r, c in formula_cells:
+                formula_by_row.setdefault(r, []).append(c)
+            for buf, nums in _sheet_chunks(head, h, rows_iter, width, chunk_rows, formula_by_row):
+                yield _raw_rows(buf, layout.columns, nums, sheet, False), notices
+                notices = []
+    finally:
+        wb.close()
+    if not read_any:
+        if rejected:
+            raise rejected[0]
+        raise _rejected("no_header", file)
+    if notices:
+        yield pd.DataFrame(), notices
+
+
+# --- XLSX through calamine -------------------------------------------------------------------------------
+# calamine parses a small workbook ~25x faster than openpyxl. It is used only where it is known to give
+# openpyxl's values cell for cell (checked in tests/test_reader_bad_inputs.py); anything else goes to
+# openpyxl: formulas (cached values and the "formula without value" check), error cells, typed-date
+# cells (t="d"), the 1904 date system, chart/dialog/macro sheets, _xHHHH_ escapes and raw CRs in
+# strings (openpyxl keeps them as written), number formats the two libraries classify differently as
+# dates, and values calamine returns differently (times, durations, date-times, dates before March 1900,
+# integers beyond 2**53).
+class _UseOpenpyxl(Exception):
+    """calamine's value may differ from openpyxl's here."""
+
+
+_CALAMINE_UNSURE = re.compile(
+    rb"<(?:\w+:)?f[ >/]|\bt\s*=\s*[\"'][ed][\"']|_x[0-9A-Fa-f]{4}_|\r",
+)
+_FORMAT_CODE = re.compile(rb"formatCode\s*=\s*\"([^\"]*)\"")
+_DATE1904 = re.compile(rb"date1904\s*=\s*[\"'](?:1|true)[\"']")
+_FIRST_DATE = date(1900, 3, 1)  # before it the two libraries disagree (Excel's 1900 leap-year bug)
+
+
+def _calamine_date_format(fmt: str) -> bool:
+    """calamine's rule (formats.rs is_custom_date_format): is a custom number format a date?"""
+    escaped = is_quote = ap = hms = False
+    brackets = 0
+    prev = " "
+    for ch in fmt:
+        if escaped:
+            escaped = False
+        elif ch in "_\\":
+            escaped = True
+        elif is_quote:
+            if ch == '"':
+                is_quote = False
+        elif ch == '"':
+            is_quote = True
+        elif ch == ";":
+            return False
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and hms:
+            return True
+        elif ch == "]":
+            brackets = max(brackets - 1, 0)
+        elif ch in "aA" and not ap and brackets == 0:
+            ap = True
+        elif ch in "pm/PM" and ap and brackets == 0:
+            return True
+        elif ch in "dmhysDMHYS" and not ap and brackets == 0:
+            return True
+        elif not (hms and ch.lower() == prev.lower()):
+            hms = prev == "[" and ch in "mhsMHS"
+        prev = ch
+    return False
+
+
+def _calamine_agrees(src: Any) -> bool:
+    """Whether calamine reads this (already zip-checked) workbook exactly as openpyxl would."""
+    from openpyxl.styles.numbers import is_date_format
+
+    try:
+        with zipfile.ZipFile(src) as zf:
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
+            if any(n.startswith(("xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")) for n in names):
+                return False
+            parts = [
+                i
+                for i in infos
+                if (i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
+                or "sharedstrings" in i.filename.lower()
+            ]
+            if sum(i.file_size for i in parts) > CALAMINE_MAX_XML_BYTES:
+                return False
+            for n in names:
+                if n.startswith("xl/workbook") and n.endswith(".xml") and _DATE1904.search(zf.read(n)):
+                    return False
+                if n == "xl/styles.xml":
+                    for code in _FORMAT_CODE.findall(zf.read(n)):
+                        fmt = html.unescape(code.decode("utf-8", "replace"))
+                        if bool(is_date_format(fmt)) != _calamine_date_format(fmt):
+                            return False
+            return not any(_CALAMINE_UNSURE.search(zf.read(i)) for i in parts)
+    except Exception:
+        return False
+
+
+def _from_calamine(v: object) -> object:
+    """The value openpyxl (read-only, data_only) gives for a cell calamine read as ``v``."""
+    t = type(v)
+    if t is str:
+        return v or None  # calamine gives "" for an empty cell, openpyxl None
+    if t is float:
+        if v.is_integer():  # type: ignore[union-attr]
+            if abs(v) >= 2**53:  # type: ignore[arg-type]
+                raise _UseOpenpyxl
+            return int(v)  # type: ignore[arg-type]
+        return v
+    if t is bool:
+        return v
+    if t is date:
+        if v < _FIRST_DATE:  # type: ignore[operator]
+            raise _UseOpenpyxl
+        return datetime(v.year, v.month, v.day)  # type: ignore[union-attr]
+    raise _UseOpenpyxl
+
+
+def _from_calamine_row(row: list[object]) -> list[object]:
+    return [_from_calamine(v) for v in row]
+
+
+def _read_xlsx_calamine(
+    src: Any, file: str, chunk_rows: int
+) -> Iterator[tuple[_RawRows | pd.DataFrame, list[dict]]]:
+    """The openpyxl path's logic over calamine's values (all of a small workbook, read eagerly)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = (
+        CalamineWorkbook.from_filelike(src)
+        if isinstance(src, io.BytesIO)
+        else CalamineWorkbook.from_path(str(src))
+    )
+    try:
         notices: list[dict] = []
         read_any = False
         rejected: list[FileRejected] = []
-        try:
-            for ws in wb.worksheets:
-                sheet = ws.title
-                if normalise_header(sheet) in IGNORED_SHEETS:
-                    continue
-                rows_iter = ws.iter_rows(values_only=True)
-                head: list[list[object]] = []
-                for row in rows_iter:
-                    head.append(list(row))
-                    if len(head) >= HEADER_SCAN_ROWS:
-                        break
-                h, score = _best_header(head)
-                if score < MIN_HEADER_MATCHES:
-                    continue
-                try:
-                    layout = _layout(file, sheet, h + 1, head[h])
-                except FileRejected as rej:
-                    rejected.append(rej)
-                    continue
-                notices.extend(layout.warnings)
-                formula_cells: set[tuple[int, int]] = set()
-                if has_formulas:
-                    vals = load_workbook(path, read_only=True, data_only=True)
-                    try:
-                        formula_cells = _formula_cells(path, sheet, vals[sheet].iter_rows(values_only=True))
-                    finally:
-                        vals.close()
-                read_any = True
-                width = max(layout.columns) + 1
-                formula_by_row: dict[int, list[int]] = {}
-                for r, c in formula_cells:
-                    formula_by_row.setdefault(r, []).append(c)
-
-                def blocks(
-                    head: list[list[object]] = head,
-                    h: int = h,
-                    rows_iter: Iterator = rows_iter,
-                    width: int = width,
-                    formula_by_row: dict[int, list[int]] = formula_by_row,
-                ) -> Iterator[tuple[list[list[object]], list[int]]]:
-                    buf: list[list[object]] = []
-                    nums: list[int] = []
-                    row_no = h + 1
-                    for row in itertools.chain(head[h + 1 :], rows_iter):
-                        row_no += 1
-                        cells = (list(row) + [None] * width)[:width]
-                        for c in formula_by_row.get(row_no, ()):
-                            if c <= width:
-                                cells[c - 1] = FORMULA_NO_VALUE
-                        buf.append(cells)
-                        nums.append(row_no)
-                        if len(buf) >= chunk_rows:
-                            yield buf, nums
-                            buf, nums = [], []
-                    if buf:
-                        yield buf, nums
-
-                for buf, nums in blocks():
-                    cells = pd.DataFrame(buf, columns=list(range(width)), dtype="object")
-                    yield _raw_block(cells, layout, pd.Series(nums, dtype="int64"), sheet), notices
-                    notices = []
-        finally:
-            wb.close()
+        for sheet in wb.sheet_names:
+            if normalise_header(sheet) in IGNORED_SHEETS:
+                continue
+            rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            head = [_from_calamine_row(r) for r in rows[:HEADER_SCAN_ROWS]]
+            h, score = _best_header(head)
+            if score < MIN_HEADER_MATCHES:
+                continue
+            try:
+                layout = _layout(file, sheet, h + 1, head[h])
+            except FileRejected as rej:
+                rejected.append(rej)
+                continue
+            notices.extend(layout.warnings)
+            read_any = True
+            width = max(layout.columns) + 1
+            rest = iter(rows[HEADER_SCAN_ROWS:])
+            for buf, nums in _sheet_chunks(head, h, rest, width, chunk_rows, {}, _from_calamine_row):
+                yield _raw_rows(buf, layout.columns, nums, sheet, False), notices
+                notices = []
         if not read_any:
             if rejected:
                 raise rejected[0]
             raise _rejected("no_header", file)
         if notices:
             yield pd.DataFrame(), notices
+    finally:
+        wb.close()
 
 
 # --- the period --------------------------------------------------------------------------------------
@@ -898,7 +1204,8 @@ def _read_one(
             if ext == ".xls":
                 raise _rejected("xls_old_format", name)
             raise _rejected("not_xlsx", name)
-        yield from _read_xlsx(storage, rel, name, max_uncompressed_bytes, chunk_rows)
+        data = probe.head if probe.size <= len(probe.head) else None
+        yield from _read_xlsx(storage, rel, name, max_uncompressed_bytes, chunk_rows, data)
         return
     raise _rejected("unknown_extension", name, ext=ext or "(tanpa ekstensi)")
 
@@ -925,20 +1232,38 @@ class _Typer:
 
     def __init__(self, chunk_rows: int) -> None:
         self.chunk_rows = chunk_rows
-        self.pending: dict[bool, list[pd.DataFrame]] = {True: [], False: []}
+        self.pending: dict[bool, list[pd.DataFrame | _RawRows]] = {True: [], False: []}
         self.typed: list[pd.DataFrame] = []
         self.errors: list[pd.DataFrame] = []
 
-    def type_now(self, blocks: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
-        blocks = [b for b in blocks if len(b)]
-        if not blocks:
+    def type_now(
+        self, blocks: list[pd.DataFrame | _RawRows]
+    ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+        frames: list[pd.DataFrame] = []
+        run: list[_RawRows] = []
+        for b in blocks:
+            if not len(b):
+                continue
+            if isinstance(b, _RawRows):
+                run.append(b)
+                continue
+            if run:
+                frames.append(_frame_of(run))
+                run = []
+            frames.append(b)
+        if run:
+            frames.append(_frame_of(run))
+        if not frames:
             return [], []
-        typed, errors = _type_rows(pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0])
+        typed, errors = _type_rows(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
         return [typed], ([errors] if errors is not None else [])
 
-    def add(self, blocks: list[pd.DataFrame]) -> None:
+    def add(self, blocks: list[pd.DataFrame | _RawRows]) -> None:
         for b in blocks:
-            text = all(b[c].dtype != "object" for c in b.columns if c in FIELDS)
+            if isinstance(b, _RawRows):
+                text = b.text
+            else:
+                text = all(b[c].dtype != "object" for c in b.columns if c in FIELDS)
             self.pending[text].append(b)
         for text, blocks_ in self.pending.items():
             if sum(len(b) for b in blocks_) >= self.chunk_rows:
@@ -989,7 +1314,7 @@ def read_period(
     for name in order:
         probe = probes[name]
         entry = manifest[(name, probe.sha256)]
-        pending: list[pd.DataFrame] = []
+        pending: list[pd.DataFrame | _RawRows] = []
         typed: list[pd.DataFrame] = []
         cell_errors: list[pd.DataFrame] = []
         notes: list[dict] = []
@@ -1001,9 +1326,13 @@ def read_period(
                 notes.extend(block_notes)
                 if not len(block):
                     continue
-                block["source_file"] = name
-                block["file_sha256"] = probe.sha256
-                block["file_order"] = np.int64(entry.first_seen_order)
+                if isinstance(block, _RawRows):
+                    block.source_file, block.file_sha256 = name, probe.sha256
+                    block.file_order = entry.first_seen_order
+                else:
+                    block["source_file"] = name
+                    block["file_sha256"] = probe.sha256
+                    block["file_order"] = np.int64(entry.first_seen_order)
                 rows_read += len(block)
                 pending.append(block)
                 # A big file is typed as it streams; its raw text is never held whole.

@@ -367,3 +367,182 @@ print(n, len(res.rows), res.files[0].rows_read, res.rows["source_row"].iloc[-1],
     grown = (peak_kb - base_kb) * 1024
     assert grown < 2 * size, (grown, size, typed_bytes)
     assert grown < typed_bytes + 300_000_000, (grown, typed_bytes)
+
+
+# --- the fast paths read exactly what the general paths read ---------------------------------------------
+def _both_ways(storage: Storage, monkeypatch, flag: str):
+    import tasks.submission_readers as sr
+
+    monkeypatch.setattr(sr, flag, False)
+    general = read_period(storage, PERIOD)
+    monkeypatch.setattr(sr, flag, True)
+    fast = read_period(storage, PERIOD)
+    pd.testing.assert_frame_equal(general.rows, fast.rows)
+    pd.testing.assert_frame_equal(general.cell_errors, fast.cell_errors)
+    pd.testing.assert_frame_equal(general.file_errors, fast.file_errors)
+    assert general.files == fast.files
+    return fast
+
+
+def _tricky_workbooks() -> dict[str, bytes]:
+    from datetime import date, datetime, time
+
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    names = [f.name for f in SUBMISSION_FIELDS]
+    col = {n: i + 1 for i, n in enumerate(names)}
+
+    def book(
+        cells: dict[str, object], formats: dict[str, str] | None = None, *, title_rows: int = 0
+    ) -> bytes:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "Isian"
+        for c, label in enumerate(LABELS, 1):
+            ws.cell(row=1 + title_rows, column=c, value=label)
+        row = dict(good_row(5))
+        row.update(cells)
+        for n, v in row.items():
+            cell = ws.cell(row=2 + title_rows, column=col[n], value=v)
+            if formats and n in formats:
+                cell.number_format = formats[n]
+        if title_rows:
+            ws.cell(row=1, column=1, value="LAPORAN — AGUSTUS 2025")
+            ws.merge_cells("A1:F1")
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    rich = CellRichText(["PT ", TextBlock(InlineFont(b=True), "Tebal"), " Jaya"])
+    money = ["#,##0", "0.0", "0", "#,##0.00", '_(* #,##0_);_(* (#,##0);_(* "-"??_);_(@_)', "0%", "@",
+             '"Rp"#,##0', "[$Rp-421]#,##0", "#,##0;[Red]-#,##0"]  # fmt: skip
+    books = {
+        "angka.xlsx": book(
+            {
+                "net_sales": 2_500_000_000,
+                "wages_salaries": 5e8,
+                "workers_avg_total": 50.5,
+                "hours_normal": 8650,
+                "chg_inventory_fg_wip": -10_000_000,
+                "capex": 0,
+                "depreciation": 12345.678,
+                "nib": 9100000000005,
+                "kbli_code": 1111,
+                "kabkota_code": 6472,
+                "other_benefits": 10**15,
+                "purch_energy": True,
+            },
+            {n: money[i % len(money)] for i, n in enumerate(names[7:])},
+        ),  # fmt: skip
+        "tanggal.xlsx": book(
+            {"submitted_on": datetime(2025, 9, 3), "period": date(2025, 8, 1)},
+            {"submitted_on": "dd/mm/yyyy", "period": "mmmm yyyy"},
+        ),
+        "tanggal_serial.xlsx": book({"submitted_on": 45903}, {"submitted_on": "[$-421]d mmmm yyyy"}),
+        "teks.xlsx": book(
+            {
+                "company_name": "  PT Spasi  ",
+                "contact_email": "ü@contoh.test",
+                "kabkota_code": "6471 — Balikpapan",
+            },
+            title_rows=3,
+        ),  # fmt: skip
+        "kaya.xlsx": book({"company_name": rich}),
+        "waktu.xlsx": book({"submitted_on": datetime(2025, 9, 3, 14, 30)}),
+        "jam.xlsx": book({"hours_overtime": time(10, 30)}),
+        "kuno.xlsx": book({"submitted_on": datetime(1900, 1, 5)}),
+        "raksasa.xlsx": book({"net_sales": 2**60}),
+        "escape.xlsx": book({"company_name": "PT _x000D_ Baris"}),
+        "crlf.xlsx": book({"company_name": "PT Dua\r\nBaris"}),
+        "galat.xlsx": book({"net_sales": "#N/A"}),
+        # A date or a number where text or another type is due: the text echoed back shows the type.
+        "salah_jenis.xlsx": book(
+            {"company_name": datetime(2025, 1, 1), "net_sales": date(2025, 1, 2), "submitted_on": 12}
+        ),
+        "teks_di_angka.xlsx": book({"workers_avg_total": "lima puluh", "net_sales": "Rp 2.500.000,00"}),
+    }
+    wb = Workbook()
+    wb.active.title = "Petunjuk"
+    wb["Petunjuk"].append(["NIB", "Kode KBLI", "Penjualan Bersih"])
+    wb.create_sheet("Kosong")
+    hidden = wb.create_sheet("Tersembunyi")
+    hidden.sheet_state = "hidden"
+    hidden.append(LABELS)
+    hidden.append(_xlsx_row())
+    partial = wb.create_sheet("Tanpa NIB")
+    partial.append(LABELS[1:])
+    partial.append(_xlsx_row()[1:])
+    buf = io.BytesIO()
+    wb.save(buf)
+    books["lembar.xlsx"] = buf.getvalue()
+    return books
+
+
+def test_calamine_reads_exactly_what_openpyxl_reads(storage, monkeypatch):
+    import tasks.submission_readers as sr
+
+    for name, data in _tricky_workbooks().items():
+        put(storage, name, data)
+    used: list[str] = []
+    orig = sr._read_xlsx_calamine
+    monkeypatch.setattr(
+        sr, "_read_xlsx_calamine", lambda src, file, n: used.append(file) or orig(src, file, n)
+    )
+    res = _both_ways(storage, monkeypatch, "USE_CALAMINE")
+    # The everyday workbooks took the fast path (else this test would compare openpyxl with itself) ...
+    assert {"angka.xlsx", "tanggal.xlsx", "tanggal_serial.xlsx", "teks.xlsx", "kaya.xlsx", "lembar.xlsx",
+            "teks_di_angka.xlsx", "salah_jenis.xlsx"} <= set(used), used  # fmt: skip
+    # ... and those calamine would read differently went to openpyxl before anything was yielded.
+    assert not {"escape.xlsx", "crlf.xlsx", "galat.xlsx"} & set(used)
+    assert res.rows.loc[res.rows["source_file"] == "angka.xlsx", "net_sales"].tolist() == [2_500_000_000]
+    assert (res.cell_errors["source_file"] == "teks_di_angka.xlsx").sum() == 1
+    wrong = res.cell_errors[res.cell_errors["source_file"] == "salah_jenis.xlsx"]
+    assert sorted(wrong["value"]) == ["12", "2025-01-02 00:00:00"]
+
+
+def test_calamine_date_rule_is_the_library_s(tmp_path):
+    """The copy of calamine's date-format rule decides when openpyxl must read instead: it must match
+    what the installed python-calamine does (a library upgrade that changes the rule fails here)."""
+    from openpyxl import Workbook
+    from python_calamine import CalamineWorkbook
+
+    from tasks.submission_readers import _calamine_date_format
+
+    codes = ["0.0", "#,##0", "yyyy-mm-dd", "dd/mm/yyyy", "d mmmm yyyy", "[$-421]d mmmm yyyy", "mmm-yy",
+             'hh:mm "jam"', "h:mm AM/PM", "[h]:mm", '"d"0', "\\d0", "_d0", "0;[Red]-0", "[Red]0", "0 \\h",
+             "General", "0.00E+00", "# ?/?", "@", '"Rp"#,##0', "am/pm0", "[mm]:ss", "[$Rp-421]#,##0"]  # fmt: skip
+    wb = Workbook()
+    for i, code in enumerate(codes, 1):
+        wb.active.cell(row=i, column=1, value=45000.25).number_format = code
+    wb.save(tmp_path / "f.xlsx")
+    rows = CalamineWorkbook.from_path(str(tmp_path / "f.xlsx")).get_sheet_by_index(0).to_python()
+    lib = [not isinstance(r[0], float) for r in rows]
+    assert lib == [_calamine_date_format(c) for c in codes]
+
+
+def test_small_csv_split_in_python_matches_pandas(storage, monkeypatch):
+    head = ";".join(LABELS)
+    line = ";".join(_xlsx_row())
+    texts = {
+        "crlf.csv": f"{head}\r\n{line}\r\n\r\n{line}\r\n",
+        "cr.csv": f"{head}\r{line}\r{line}",
+        "kosong_tengah.csv": f"Laporan Agustus\n\n{head}\n{line}\n   \n;;;\n{line}\n\n",
+        "pendek.csv": f"{head}\n{line.rsplit(';', 5)[0]}\n",
+        "lebih.csv": f"{head}\n{line};;x\n",
+        "jauh_lebih.csv": f"{head}\n{line}" + ";x" * 20 + "\n",
+        "sep_hint.csv": f"sep=;\n{head}\n{line}\n",
+        "koma.csv": f"{','.join(LABELS)}\n{','.join(_xlsx_row())}\n",
+        "kutip.csv": f'{head}\n"PT A;B"{line[line.index(";") :]}\n',
+        "bom.csv": "\ufeff" + f"{head}\n{line}\n",
+        "judul_saja.csv": head,
+        "form_feed.csv": f"Judul\x0cLain\n{head}\n{line}\n",
+    }
+    for name, text in texts.items():
+        put(storage, name, text.encode("utf-8"))
+    put(storage, "cp1252.csv", f"{head}\n{line.replace('PT Sintetis', 'PT Señor')}\n".encode("cp1252"))
+    res = _both_ways(storage, monkeypatch, "USE_FAST_CSV")
+    assert res.rows["source_file"].value_counts()["kosong_tengah.csv"] == 2
+    assert res.rows.loc[res.rows["source_file"] == "kosong_tengah.csv", "source_row"].tolist() == [4, 7]
+    assert _file_error(res, "lebih.csv")["reason_code"] == "bad_structure"

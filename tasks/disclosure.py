@@ -77,43 +77,102 @@ def level_of(kk: str, gg: str) -> str:
 
 
 # --- cells ------------------------------------------------------------------------------------------
-def contributors(companies: pd.DataFrame) -> pd.DataFrame:
-    """One row per (cell, NIB) for all four levels, sorted by cell: magnitudes summed over a company's
-    rows in the cell; ``cid`` numbers the cells in (kk, gg) order."""
+def _sorted_codes(values: pd.Series, with_all: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes in string order (-1 = missing) and the code -> string table, with ``ALL`` in its
+    sorted place when asked, so cell ids built from codes follow the (kk, gg) string order."""
+    codes, uniques = pd.factorize(values.astype("str"), sort=True)
+    table = np.asarray(uniques, dtype=object)
+    if with_all:
+        pos = int(np.searchsorted(table, ALL))
+        if pos == len(table) or table[pos] != ALL:
+            table = np.insert(table, pos, ALL)
+            codes = np.where(codes >= pos, codes + 1, codes)
+    return codes.astype("int64"), table
+
+
+@dataclass(frozen=True)
+class Contributors:
+    """One row per (cell, NIB) for all four levels, ordered by cell then NIB: magnitudes summed over a
+    company's rows in the cell; ``cid`` numbers the cells in (kk, gg) string order."""
+
+    cid: np.ndarray
+    values: pd.DataFrame  # SUMMED_MAGNITUDES columns, float64, aligned with cid
+    cell_kk: np.ndarray  # per cell id: kab/kota code or ALL
+    cell_gg: np.ndarray  # per cell id: PDRB group or ALL
+
+
+def contributors(companies: pd.DataFrame) -> Contributors:
+    # integer keys instead of string columns: grouping 4 x n string keys was most of the time at 10^5
+    kab, kab_table = _sorted_codes(companies["kabkota_code"], with_all=True)
+    grp, grp_table = _sorted_codes(companies["pdrb_group"], with_all=True)
+    nib, nib_table = _sorted_codes(companies["nib"], with_all=False)
+    kab_all = int(np.searchsorted(kab_table, ALL))
+    grp_all = int(np.searchsorted(grp_table, ALL))
     n = len(companies)
-    kab = companies["kabkota_code"].astype("str").to_numpy(dtype=object)
-    grp = companies["pdrb_group"].astype("str").to_numpy(dtype=object)
-    nib = companies["nib"].astype("str").to_numpy(dtype=object)
-    every = np.full(n, ALL, dtype=object)
-    long = pd.DataFrame(
-        {
-            "kk": np.concatenate([kab, kab, every, every]),
-            "gg": np.concatenate([grp, every, grp, every]),
-            "nib": np.concatenate([nib] * 4),
-        }
-    )
+    every_k = np.full(n, kab_all, dtype="int64")
+    every_g = np.full(n, grp_all, dtype="int64")
+    kk = np.concatenate([kab, kab, every_k, every_k])
+    gg = np.concatenate([grp, every_g, grp, every_g])
+    nb = np.concatenate([nib] * 4)
+    # a missing key drops the row from the cells of that level only (as grouping by strings did)
+    valid = (kk >= 0) & (gg >= 0) & (nb >= 0)
+    n_nib = max(len(nib_table), 1)
+    key = (kk * len(grp_table) + gg) * n_nib + nb
+    key = key[valid]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    mags = {}
     for m in SUMMED_MAGNITUDES:
         v = pd.to_numeric(companies[m], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        long[m] = np.concatenate([v] * 4)
-    out = long.groupby(["kk", "gg", "nib"], as_index=False, sort=True)[list(SUMMED_MAGNITUDES)].sum(
-        min_count=1
+        # + 0.0 as a sum does (-0.0 -> 0.0)
+        mags[m] = np.concatenate([v] * 4)[valid][order] + 0.0
+    summed = pd.DataFrame(mags)
+    starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1] if len(key) else np.zeros(0, dtype="int64")
+    if len(starts) < len(key):
+        # one company with several rows in a cell: pandas sums those groups (the stable sort kept the
+        # input order inside each group, so the floats are those of a groupby over all rows)
+        run = np.cumsum(np.r_[False, np.diff(key) != 0]) if len(key) else key
+        many = np.bincount(run)[run] > 1
+        combined = summed[many].groupby(run[many], sort=True).sum(min_count=1)
+        singles = summed[~many].set_axis(run[~many])
+        summed = pd.concat([singles, combined]).sort_index(kind="stable")
+        key = key[starts]
+    summed = summed.set_axis(key)
+    cell = summed.index.to_numpy() // n_nib
+    cell_ids, cid = np.unique(cell, return_inverse=True)
+    return Contributors(
+        cid=cid.astype("int64"),
+        values=summed.reset_index(drop=True),
+        cell_kk=kab_table[cell_ids // len(grp_table)],
+        cell_gg=grp_table[cell_ids % len(grp_table)],
     )
-    out["cid"] = out.groupby(["kk", "gg"], sort=True).ngroup().to_numpy()
-    return out
 
 
 def p_percent_unsafe(cid: np.ndarray, values: np.ndarray, n_cells: int, p_percent: float) -> np.ndarray:
-    """Per cell id: True where the p% rule fails (absolute contributions, one per company)."""
+    """Per cell id: True where the p% rule fails (absolute contributions, one per company).
+
+    Needs no sort: the largest contribution per cell is a segment maximum, the second the maximum with
+    the first occurrence of the largest taken out. ``cid`` ascending (contributors are) or sorted here.
+    """
     x = np.nan_to_num(np.abs(values), nan=0.0)
-    order = np.lexsort((-x, cid))
-    xs, cs = x[order], cid[order]
+    cs = np.asarray(cid)
+    if len(cs) and np.any(cs[1:] < cs[:-1]):
+        order = np.argsort(cs, kind="stable")
+        x, cs = x[order], cs[order]
+    unsafe = np.zeros(n_cells, dtype=bool)
+    if not len(cs):
+        return unsafe
     starts = np.r_[0, np.flatnonzero(np.diff(cs)) + 1]
     counts = np.diff(np.r_[starts, len(cs)])
-    total = np.add.reduceat(xs, starts)
-    x1 = xs[starts]
-    x2 = np.where(counts > 1, xs[np.minimum(starts + 1, len(xs) - 1)], 0.0)
-    unsafe = np.zeros(n_cells, dtype=bool)
+    total = np.add.reduceat(x, starts)
+    x1 = np.maximum.reduceat(x, starts)
+    at_max = np.flatnonzero(x == np.repeat(x1, counts))
+    first_max = at_max[np.r_[True, cs[at_max[1:]] != cs[at_max[:-1]]]]
+    rest = x.copy()
+    rest[first_max] = -np.inf
+    x2 = np.where(counts > 1, np.maximum.reduceat(rest, starts), 0.0)
     # a relative tolerance so float sums of integer rupiah do not flip a cell exactly on the boundary
+    # (it also absorbs the summation order of the total, which is not part of the rule)
     unsafe[cs[starts]] = (total - x1 - x2) < (p_percent / 100.0) * x1 * (1 - 1e-12)
     return unsafe
 
@@ -121,22 +180,22 @@ def p_percent_unsafe(cid: np.ndarray, values: np.ndarray, n_cells: int, p_percen
 def cell_statistics(companies: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:
     """Sums, counts, quartiles and primary-suppression reasons for every non-empty cell (one row each)."""
     contrib = contributors(companies)
-    cid = contrib["cid"].to_numpy()
-    g = contrib.groupby("cid", sort=True)
-    cells = g[list(SUMMED_MAGNITUDES)].sum(min_count=1)
-    first = g[["kk", "gg"]].first()
-    cells.insert(0, "kk", first["kk"].to_numpy(dtype=object))
-    cells.insert(1, "gg", first["gg"].to_numpy(dtype=object))
-    cells["n_companies"] = g.size().to_numpy()
+    cid = contrib.cid
+    vals = contrib.values
+    cells = vals.groupby(cid, sort=True).sum(min_count=1).reset_index(drop=True)
+    cells.insert(0, "kk", contrib.cell_kk)
+    cells.insert(1, "gg", contrib.cell_gg)
     n_cells = len(cells)
-    few = cells["n_companies"].to_numpy() < rules.min_companies
+    counts = np.bincount(cid, minlength=n_cells)
+    cells["n_companies"] = counts
+    few = counts < rules.min_companies
     reasons_en: list[list[str]] = [[] for _ in range(n_cells)]
     reasons_id: list[list[str]] = [[] for _ in range(n_cells)]
     for i in np.flatnonzero(few):
         reasons_en[i].append(f"fewer than {rules.min_companies} companies")
         reasons_id[i].append(f"kurang dari {rules.min_companies} perusahaan")
     for m in SUMMED_MAGNITUDES:
-        unsafe = p_percent_unsafe(cid, contrib[m].to_numpy(dtype="float64"), n_cells, rules.p_percent)
+        unsafe = p_percent_unsafe(cid, vals[m].to_numpy(dtype="float64"), n_cells, rules.p_percent)
         # with too few companies the count already withholds the cell; p% on 1-2 firms says nothing new
         for i in np.flatnonzero(unsafe & ~few):
             reasons_en[i].append(f"p% rule on {m}")
@@ -144,12 +203,14 @@ def cell_statistics(companies: pd.DataFrame, rules: DisclosureRules) -> pd.DataF
     cells["primary_en"] = reasons_en
     cells["primary_id"] = reasons_id
 
-    w = contrib["workers_avg_total"]
-    vapw = 12.0 * contrib["value_added_idr"] / w.where(w > 0)
-    q = vapw.groupby(contrib["cid"])
+    # quartiles are published only from QUARTILE_MIN_COMPANIES on: compute them for those cells only
+    big = counts[cid] >= QUARTILE_MIN_COMPANIES
+    w = vals["workers_avg_total"].to_numpy()[big]
+    vapw = pd.Series(12.0 * vals["value_added_idr"].to_numpy()[big] / np.where(w > 0, w, np.nan))
+    q = vapw.groupby(cid[big])
     for name, quant in (("p25", 0.25), ("median", 0.5), ("p75", 0.75)):
         cells[f"va_per_worker_annualised_{name}_idr"] = q.quantile(quant).reindex(cells.index).to_numpy()
-    return cells.reset_index(drop=True)
+    return cells
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -264,18 +325,31 @@ def secondary_suppression(
     sup = set(suppressed)
     added: dict[Cell, Cell] = {}
     lines = _lines(sorted(present))
+    # per line, how many of its cells are suppressed: kept up to date as cells are added, so a pass over
+    # the lines looks only into the lines with exactly one (same order and picks as recounting each line)
+    lines_of: dict[Cell, list[int]] = defaultdict(list)
+    for i, line in enumerate(lines):
+        for c in line:
+            lines_of[c].append(i)
+    n_hidden = [sum(c in sup for c in line) for line in lines]
+
+    def hide(c: Cell, protects: Cell) -> None:
+        if c not in sup:
+            sup.add(c)
+            for i in lines_of[c]:
+                n_hidden[i] += 1
+        added[c] = protects
+
     while True:
         changed = False
-        for line in lines:
-            hidden = [c for c in line if c in sup]
-            if len(hidden) != 1:
+        for i, line in enumerate(lines):
+            if n_hidden[i] != 1:
                 continue
             candidates = [c for c in line if c not in sup]
             if not candidates:
                 continue
-            pick = min(candidates, key=lambda c: (cost[c], c))
-            sup.add(pick)
-            added[pick] = hidden[0]
+            hidden = next(c for c in line if c in sup)
+            hide(min(candidates, key=lambda c: (cost[c], c)), hidden)
             changed = True
         if changed:
             continue
@@ -284,8 +358,7 @@ def secondary_suppression(
             return added
         b = bridges[0]
         for c in _cheapest_cycle_path(b, present, sup, cost):
-            sup.add(c)
-            added[c] = b
+            hide(c, b)
 
 
 # --- the aggregates ---------------------------------------------------------------------------------
@@ -293,9 +366,10 @@ def _previous_suppressed(previous: pd.DataFrame | None) -> dict[Cell, str]:
     if previous is None or previous.empty:
         return {}
     prev = previous[previous["suppressed"].astype(bool)]
-    kk = prev["kabkota_code"].astype("object").where(prev["kabkota_code"].notna(), ALL)
-    gg = prev["pdrb_group"].astype("object").where(prev["pdrb_group"].notna(), ALL)
-    return {(str(k), str(g)): str(p) for k, g, p in zip(kk, gg, prev["period"], strict=True)}
+    kk = prev["kabkota_code"].astype("object").where(prev["kabkota_code"].notna(), ALL).tolist()
+    gg = prev["pdrb_group"].astype("object").where(prev["pdrb_group"].notna(), ALL).tolist()
+    periods = prev["period"].tolist()
+    return {(str(k), str(g)): str(p) for k, g, p in zip(kk, gg, periods, strict=True)}
 
 
 def disclosure_aggregates(
@@ -314,16 +388,25 @@ def disclosure_aggregates(
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in AGGREGATES_SCHEMA.names})
     cells = cell_statistics(companies, rules)
     _add_ratios(cells)
-    keys: list[Cell] = list(zip(cells["kk"], cells["gg"], strict=True))
+    kk_list: list[str] = cells["kk"].tolist()
+    gg_list: list[str] = cells["gg"].tolist()
+    keys: list[Cell] = list(zip(kk_list, gg_list, strict=True))
     present = set(keys)
-    primary = {c for c, r in zip(keys, cells["primary_en"], strict=True) if r}
+    primary_en: list[list[str]] = cells["primary_en"].tolist()
+    primary_id: list[list[str]] = cells["primary_id"].tolist()
+    primary = {c for c, r in zip(keys, primary_en, strict=True) if r}
     carried = {c: p for c, p in _previous_suppressed(previous).items() if c in present}
     va_abs = np.nan_to_num(np.abs(cells["value_added_idr"].to_numpy(dtype="float64")), nan=0.0)
     cost = dict(zip(keys, va_abs.tolist(), strict=True))
     secondary = secondary_suppression(present, primary | set(carried), cost)
 
     reason_en, reason_id, suppressed = [], [], []
-    for c, p_en, p_id in zip(keys, cells["primary_en"], cells["primary_id"], strict=True):
+    for c, p_en, p_id in zip(keys, primary_en, primary_id, strict=True):
+        if not p_en and c not in carried and c not in secondary:
+            suppressed.append(False)
+            reason_en.append(None)
+            reason_id.append(None)
+            continue
         en, id_ = list(p_en), list(p_id)
         if c in carried:
             en.append(f"carried from {carried[c]}")
@@ -331,9 +414,9 @@ def disclosure_aggregates(
         if c in secondary:
             en.append(f"secondary (protects {cell_label(secondary[c])})")
             id_.append(f"sekunder (melindungi {cell_label(secondary[c], 'id')})")
-        suppressed.append(bool(en))
-        reason_en.append("; ".join(en) or None)
-        reason_id.append("; ".join(id_) or None)
+        suppressed.append(True)
+        reason_en.append("; ".join(en))
+        reason_id.append("; ".join(id_))
     cells["suppressed"] = suppressed
     cells["suppression_reason"] = reason_en
     cells["suppression_reason_id"] = reason_id
@@ -347,11 +430,13 @@ def disclosure_aggregates(
         cells[col] = cells[col].astype("float64").where(~hide)
 
     out = cells
-    out["level"] = [level_of(k, g) for k, g in zip(out["kk"], out["gg"], strict=True)]
+    levels = [level_of(k, g) for k, g in keys]
+    out["level"] = levels
     out["kabkota_code"] = out["kk"].where(out["kk"] != ALL, None)
     out["pdrb_group"] = out["gg"].where(out["gg"] != ALL, None)
     out["period"] = period
     out["n_companies"] = out["n_companies"].astype("int64")
-    order = {lvl: i for i, lvl in enumerate(("kabkota_x_sector", "kabkota", "sector", "total"))}
-    out = out.assign(_o=out["level"].map(order)).sort_values(["_o", "kk", "gg"], kind="stable")
-    return out[AGGREGATES_SCHEMA.names].reset_index(drop=True)
+    # cells come in (kk, gg) order already, so a stable sort by level alone gives level, kk, gg
+    rank = {lvl: i for i, lvl in enumerate(("kabkota_x_sector", "kabkota", "sector", "total"))}
+    order = np.argsort(np.array([rank[lvl] for lvl in levels], dtype="int64"), kind="stable")
+    return out[AGGREGATES_SCHEMA.names].take(order).reset_index(drop=True)

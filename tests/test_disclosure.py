@@ -294,3 +294,36 @@ def test_property_carried_cells_stay_suppressed(firms, prev_firms) -> None:
         if key(r.kabkota_code, r.pdrb_group) in prev_sup:
             assert r.suppressed and "carried from 2025-07" in r.suppression_reason
     assert_nothing_recoverable(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    firms=st.lists(firm_strategy, min_size=1, max_size=45),
+    workers_frac=st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.33]), min_size=45, max_size=45),
+)
+def test_property_cell_counts_and_sums_match_a_plain_groupby(firms, workers_frac) -> None:
+    # the integer-keyed cells must equal grouping by the code strings: every cell, count and published sum
+    df = pd.DataFrame(
+        [firm(f"{nib:013d}", kk, gg, float(va), lc=float(lc), sales=float(s), workers=w + f, fa=float(s) * 3)
+         for (nib, kk, gg, va, lc, s, w), f in zip(firms, workers_frac, strict=False)]
+    )  # fmt: skip
+    out = disclosure_aggregates(df, PERIOD, DisclosureRules(min_companies=1, p_percent=0.0))
+    expected = set()
+    for kk in [ALL, *df["kabkota_code"].unique()]:
+        for gg in [ALL, *df["pdrb_group"].unique()]:
+            m = pd.Series(True, index=df.index)
+            if kk != ALL:
+                m &= df["kabkota_code"] == kk
+            if gg != ALL:
+                m &= df["pdrb_group"] == gg
+            if not m.any():
+                continue
+            expected.add((kk, gg))
+            c = cell(out, None if kk == ALL else kk, None if gg == ALL else gg)
+            assert c["n_companies"] == df.loc[m, "nib"].nunique()
+            if not c["suppressed"]:
+                for mag in SUMMED_MAGNITUDES:
+                    assert c[mag] == pytest.approx(float(df.loc[m, mag].sum()), rel=1e-12, abs=1e-9)
+    assert {key(k, g) for k, g in zip(out["kabkota_code"], out["pdrb_group"], strict=True)} == expected
+    levels = out["level"].tolist()
+    assert levels == sorted(levels, key=["kabkota_x_sector", "kabkota", "sector", "total"].index)

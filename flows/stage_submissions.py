@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
 
 from flows.settings import Settings
+from tasks import cache_keys as ck
 from tasks import quarantine as qt
 from tasks import receipts as rc
 from tasks import submission_validate as sv
@@ -33,8 +34,7 @@ def read_task(storage_root: str, period: str) -> ReadResult:
     return read_period(Storage(storage_root), period)
 
 
-@task(name="submissions-previous", cache_policy=NO_CACHE)
-def previous_task(storage_root: str, period: str) -> pd.DataFrame:
+def previous_accepted(storage_root: str, period: str) -> pd.DataFrame:
     """VA per worker of each company's latest accepted period before ``period`` (for the jump flag)."""
     storage = Storage(storage_root)
     frames = []
@@ -48,8 +48,7 @@ def previous_task(storage_root: str, period: str) -> pd.DataFrame:
     return sv.previous_va_per_worker(pd.concat(frames, ignore_index=True))
 
 
-@task(name="submissions-umk", cache_policy=NO_CACHE)
-def umk_task(path: str) -> pd.DataFrame | None:
+def read_umk(path: str) -> pd.DataFrame | None:
     if not path:
         return None
     df = pd.read_csv(path, dtype={"kabkota_code": "str"})
@@ -61,34 +60,59 @@ def umk_task(path: str) -> pd.DataFrame | None:
     return df
 
 
-@task(name="submissions-validate", cache_policy=NO_CACHE)
-def validate_task(
-    read: ReadResult,
-    period: str,
-    hours_bounds_week: dict[str, tuple[float, float]] | None,
-    umk_table: pd.DataFrame | None,
-    previous: pd.DataFrame | None,
-) -> sv.ValidationResult:
-    with tempfile.TemporaryDirectory(prefix="produktivitas-gx-") as d:
-        # GX's file context lives in a temporary folder: nothing of gx/ reaches the repository.
-        return sv.validate_rows(
-            read.rows, period, cell_errors=read.cell_errors, hours_bounds_week=hours_bounds_week,
-            umk_table=umk_table, previous=previous, docs_dir=Path(d),
-        )  # fmt: skip
-
-
-@task(name="submissions-duplicates", cache_policy=NO_CACHE)
-def duplicates_task(result: sv.ValidationResult) -> pd.DataFrame:
-    return sv.resolve_duplicates(result.rows, result.rejected_ids)
-
-
-@task(name="submissions-assemble", cache_policy=NO_CACHE)
-def assemble_task(
-    result: sv.ValidationResult, superseded: pd.DataFrame, file_errors: pd.DataFrame, period: str
-) -> qt.Outcome:
+def resolve_and_assemble(result: sv.ValidationResult, file_errors: pd.DataFrame, period: str) -> qt.Outcome:
+    """Resubmissions resolved (newest wins), then accepted rows and quarantine records assembled."""
+    superseded = sv.resolve_duplicates(result.rows, result.rejected_ids)
     parts = [p for p in (result.failures, superseded) if len(p)]
     failures = pd.concat(parts, ignore_index=True) if parts else result.failures
     return qt.assemble(result.rows, failures, file_errors, period)
+
+
+@task(name="submissions-validate", cache_policy=NO_CACHE)
+def validate_task(
+    storage_root: str,
+    read: ReadResult,
+    period: str,
+    hours_bounds_week: dict[str, tuple[float, float]] | None,
+    umk_path: str,
+) -> tuple[sv.ValidationResult, qt.Outcome]:
+    """Pandas masks from the field spec decide every row; resubmissions resolved; outcome assembled.
+
+    One task for what were five (previous period, UMK table, masks, duplicates, assembly): each is
+    milliseconds of work and a task run costs more in bookkeeping. The GX cross-check and Data Docs
+    run in :func:`gx_task`.
+    """
+    previous = previous_accepted(storage_root, period)
+    umk = read_umk(umk_path)
+    if len(read.rows):
+        result = sv.validate_rows(
+            read.rows, period, cell_errors=read.cell_errors, hours_bounds_week=hours_bounds_week,
+            umk_table=umk, previous=previous, use_gx=False,
+        )  # fmt: skip
+    else:
+        result = sv.validate_rows(read.rows, period, use_gx=False)
+    return result, resolve_and_assemble(result, read.file_errors, period)
+
+
+GX_MODULES = ("tasks.submission_validate", "flows.stage_submissions")
+GX_DISTRIBUTIONS = ("great_expectations", "pandas", "numpy")
+
+
+@task(
+    name="submissions-gx",
+    # The GX run's results and Data Docs are a function of the frame it sees (the tested columns),
+    # the checks, the period, our code and the library versions: keyed on their digests, a re-run of
+    # an unchanged month reuses them without importing Great Expectations (~5 s). Any changed value,
+    # rule or version runs GX again. The pandas masks in validate_task always run and decide rows.
+    cache_policy=(INPUTS - "gdf" - "checks") + TASK_SOURCE,
+    persist_result=True,
+)
+def gx_task(
+    gdf: pd.DataFrame, checks: list[sv.Check], period: str, inputs_sha256: str, code_sha256: str
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    with tempfile.TemporaryDirectory(prefix="produktivitas-gx-") as d:
+        # GX's file context lives in a temporary folder: nothing of gx/ reaches the repository.
+        return sv.run_gx_frame(gdf, checks, period=period, docs_dir=Path(d))
 
 
 @task(name="submissions-write", cache_policy=NO_CACHE)
@@ -163,14 +187,18 @@ def submissions_stage(settings: Settings, storage_root: str, period: str, run_id
     read = read_task(storage_root, period)
     n_files = len(read.files)
     unreadable = sum(1 for f in read.files if f.status == "unreadable")
-    previous = previous_task(storage_root, period)
-    umk = umk_task(settings.umk_table)
-    if len(read.rows):
-        result = validate_task(read, period, _hours_bounds(settings), umk, previous)
-    else:
-        result = sv.validate_rows(read.rows, period, use_gx=False)
-    superseded = duplicates_task(result)
-    outcome = assemble_task(result, superseded, read.file_errors, period)
+    result, outcome = validate_task(storage_root, read, period, _hours_bounds(settings), settings.umk_table)
+    if len(result.rows):
+        gdf = sv.gx_frame(result)
+        digest = sv.gx_digest(gdf, result.checks, period)
+        code = ck.code_digest(GX_MODULES, distributions=GX_DISTRIBUTIONS)
+        state = gx_task(gdf, result.checks, period, digest, code, return_state=True)
+        result = sv.with_gx(result, *state.result())
+        if state.name == "Cached":
+            log.info(
+                "submissions %s: GX results and Data Docs reused (same validated values, rules and code)",
+                period,
+            )
     meta = {
         "run_id": run_id,
         "period": period,

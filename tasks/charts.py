@@ -244,29 +244,50 @@ def line_chart_svg(c: LineChart, width: int = WIDE_PX, narrow: bool = False) -> 
 
 
 # --- PNG for e-mail (matplotlib, imported only when the e-mail is built) ----------------------------
-def _figure(width_in: float, height_in: float):  # noqa: ANN202 - matplotlib types stay local
+# The object API (Figure + the Agg canvas) instead of pyplot: no backend selection, no figure manager
+# and no global figure registry to close, and pyplot's own import (~0.4 s) is skipped.
+_RC = {"font.size": 9, "svg.hashsalt": "produktivitas"}
+
+
+def _rc():  # noqa: ANN202
+    """Our rcParams while a chart is built and saved (artists read them when created); restored after,
+    so other matplotlib users in the process are not affected."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return matplotlib.rc_context(_RC)
 
-    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "produktivitas"})
-    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=110)
+
+def _figure(width_in: float, height_in: float):  # noqa: ANN202 - matplotlib types stay local
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return plt, fig, ax
+    return fig, ax
 
 
-def _png_bytes(plt, fig) -> bytes:  # noqa: ANN001
+def _png_bytes(fig) -> bytes:  # noqa: ANN001
     buf = io.BytesIO()
     # No Software/date metadata: the same data give byte-identical PNGs (stable content hash).
     fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
 
 
 def bar_chart_png(c: BarChart) -> bytes:
-    plt, fig, ax = _figure(6.0, max(2.0, 0.22 * len(c.labels) + 0.8))
+    with _rc():
+        return _bar_png(c)
+
+
+def line_chart_png(c: LineChart) -> bytes:
+    with _rc():
+        return _line_png(c)
+
+
+def _bar_png(c: BarChart) -> bytes:
+    fig, ax = _figure(6.0, max(2.0, 0.22 * len(c.labels) + 0.8))
     vals = [v if v is not None else 0.0 for v in c.values]
     ys = list(range(len(c.labels)))[::-1]
     colours = [HIGHLIGHT if lab in c.highlight else BAR for lab in c.labels]
@@ -282,11 +303,11 @@ def bar_chart_png(c: BarChart) -> bytes:
     ax.set_axisbelow(True)
     # fixed margins instead of tight_layout: one layout pass instead of three (Agg text layout is the cost)
     fig.subplots_adjust(left=0.3, right=0.97, top=0.98, bottom=0.6 / fig.get_figheight())
-    return _png_bytes(plt, fig)
+    return _png_bytes(fig)
 
 
-def line_chart_png(c: LineChart) -> bytes:
-    plt, fig, ax = _figure(6.0, 3.0)
+def _line_png(c: LineChart) -> bytes:
+    fig, ax = _figure(6.0, 3.0)
     labels = c.x_labels or [str(x) for x in c.x]
     xs = list(range(len(c.x)))
     for k, (name, vals) in enumerate(c.series.items()):
@@ -299,7 +320,7 @@ def line_chart_png(c: LineChart) -> bytes:
     ax.grid(axis="y", color=GRID)
     ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, -0.3), ncol=len(c.series))
     fig.subplots_adjust(left=0.1, right=0.97, top=0.95, bottom=0.25)
-    return _png_bytes(plt, fig)
+    return _png_bytes(fig)
 
 
 def table_rows(

@@ -14,10 +14,11 @@ Great Expectations is imported only inside :func:`run_gx` (its import costs ~5 s
 from __future__ import annotations
 
 import calendar
+import hashlib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,8 @@ class ValidationResult:
     gx_results: list[dict[str, Any]] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
     docs_files: dict[str, bytes] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    mask_counts: dict[str, int] = field(default_factory=dict)  # failing rows per rule_id (pandas masks)
 
     @property
     def rejected_ids(self) -> set[int]:
@@ -482,10 +485,16 @@ def run_gx(
     Data Docs are built; their files are returned as ``{relative path: bytes}`` for the caller to
     write through Storage.
     """
+    return run_gx_frame(_gx_frame(frame, checks), checks, period=period, docs_dir=docs_dir)
+
+
+def run_gx_frame(
+    gdf: pd.DataFrame, checks: list[Check], *, period: str, docs_dir: Path | None = None
+) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+    """:func:`run_gx` on the frame GX sees (:func:`gx_frame`): its results depend on nothing else."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    gdf = _gx_frame(frame, checks)
     name = f"submissions_{period}"
     if docs_dir is not None:
         ctx = gx.get_context(mode="file", project_root_dir=str(docs_dir))
@@ -599,22 +608,6 @@ def validate_rows(
     failures = failures[(failures["severity"] == HARD) | ~failures[ROW_ID].isin(hard_ids)]
     failures = failures.reset_index(drop=True).astype({ROW_ID: "int64"})
 
-    diagnostics: list[str] = []
-    gx_results: list[dict[str, Any]] = []
-    docs: dict[str, bytes] = {}
-    if use_gx and len(frame):
-        gx_results, docs = run_gx(frame, checks, period=period, docs_dir=docs_dir)
-        for r in gx_results:
-            if r["exception"]:
-                diagnostics.append(
-                    f"GX expectation {r['rule_id']} raised an exception; the pandas mask was used"
-                )
-            elif r["unexpected_count"] != counts.get(r["rule_id"], 0):
-                diagnostics.append(
-                    f"GX and pandas disagree on {r['rule_id']}: GX {r['unexpected_count']}, "
-                    f"pandas {counts.get(r['rule_id'], 0)}; the pandas mask decided"
-                )
-
     soft = failures[failures["severity"] == SOFT]
     for flag in FLAG_COLUMNS:
         codes = [k for k, v in FLAG_OF_REASON.items() if v == flag]
@@ -622,7 +615,42 @@ def validate_rows(
         frame[flag] = frame[ROW_ID].isin(ids)
     joined = soft.groupby(ROW_ID)["reason_code"].agg(lambda s: ";".join(dict.fromkeys(s)))
     frame["flags"] = frame[ROW_ID].map(joined).fillna("").astype("str")
-    return ValidationResult(frame, failures, gx_results, diagnostics, docs)
+    result = ValidationResult(frame, failures, checks=checks, mask_counts=counts)
+    if use_gx and len(frame):
+        gx_results, docs = run_gx(frame, checks, period=period, docs_dir=docs_dir)
+        result = with_gx(result, gx_results, docs)
+    return result
+
+
+def gx_frame(result: ValidationResult) -> pd.DataFrame:
+    """The frame the GX suite of ``result.checks`` runs on (tested columns only)."""
+    return _gx_frame(result.rows, result.checks)
+
+
+def gx_digest(gdf: pd.DataFrame, checks: list[Check], period: str) -> str:
+    """sha256 of everything a GX run's results and Data Docs are made from besides the code."""
+    from tasks.cache_keys import frame_digest
+
+    text = "\n".join([period, frame_digest(gdf), *(repr(c) for c in checks)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def with_gx(
+    result: ValidationResult, gx_results: list[dict[str, Any]], docs: dict[str, bytes]
+) -> ValidationResult:
+    """``result`` with a GX run's summary and Data Docs, and a diagnostic wherever GX and the pandas
+    masks disagree (the masks decide; GX is the independent cross-check and the Data Docs)."""
+    diagnostics = list(result.diagnostics)
+    counts = result.mask_counts
+    for r in gx_results:
+        if r["exception"]:
+            diagnostics.append(f"GX expectation {r['rule_id']} raised an exception; the pandas mask was used")
+        elif r["unexpected_count"] != counts.get(r["rule_id"], 0):
+            diagnostics.append(
+                f"GX and pandas disagree on {r['rule_id']}: GX {r['unexpected_count']}, "
+                f"pandas {counts.get(r['rule_id'], 0)}; the pandas mask decided"
+            )
+    return replace(result, gx_results=list(gx_results), docs_files=dict(docs), diagnostics=diagnostics)
 
 
 # --- duplicates ----------------------------------------------------------------------------------

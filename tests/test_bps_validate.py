@@ -91,3 +91,31 @@ def test_zero_value_and_missing_province(grdp):
     assert {"expect_column_values_to_be_between", "regions_complete_per_year"} <= _failed(rep)
     miss = next(o for o in rep.outcomes if o.check == "regions_complete_per_year")
     assert miss.sample == [{"year": 2024, "boundary": "38", "missing": ["97"], "unexpected": []}]
+
+
+def test_cache_digests_change_with_any_byte_of_input_code_or_frame(tmp_path):
+    from tasks import cache_keys as ck
+    from tasks.storage import Storage
+
+    st = Storage(tmp_path)
+    st.write_text("raw/a.csv", "x,y\n1,2\n")
+    st.write_text("raw/b.csv", "x\n3\n")
+    key = ck.files_digest(st, ["raw/a.csv", "raw/b.csv"])
+    assert key == ck.files_digest(st, ["raw/a.csv", "raw/b.csv"])
+    assert ck.files_digest(st, ["raw/b.csv", "raw/a.csv"]) != key  # which file holds what matters
+    assert ck.files_digest(st, ["raw/a.csv", "raw/missing.csv"]) != key  # missing: a key, not an error
+    st.write_text("raw/b.csv", "x\n4\n")
+    assert ck.files_digest(st, ["raw/a.csv", "raw/b.csv"]) != key
+
+    code = ck.code_digest(["tasks.bps_validate"], packages=["schemas"], distributions=["pandas"])
+    assert code == ck.code_digest(["tasks.bps_validate"], packages=["schemas"], distributions=["pandas"])
+    assert code != ck.code_digest(["tasks.provincial"], packages=["schemas"], distributions=["pandas"])
+    assert code != ck.code_digest(["tasks.bps_validate"], packages=["schemas"], distributions=["numpy"])
+
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", None]})
+    k = ck.frame_digest(df)
+    assert k == ck.frame_digest(df.copy())
+    assert ck.frame_digest(df.assign(a=[1.0, 2.5])) != k
+    assert ck.frame_digest(df.assign(b=["x", "y"])) != k
+    assert ck.frame_digest(df.iloc[::-1]) != k
+    assert ck.frame_digest(df.rename(columns={"b": "c"})) != k

@@ -88,3 +88,17 @@ def test_long_labels_get_room_and_narrow_ids_differ():
     # right-aligned at the label column's edge, with room for ~8.2 px per character to its left
     assert float(label.get("x")) >= 25 * 8.2 * 0.95
     assert ET.fromstring(c.svg(narrow=True)).find(f"{NS}title").get("id") == "g1-hp-title"
+
+
+def test_png_leaves_no_global_matplotlib_state():
+    import sys
+
+    import matplotlib
+
+    before = matplotlib.rcParams["font.size"]
+    png = _bar().png()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert matplotlib.rcParams["font.size"] == before  # our 9 pt applied only while drawing
+    if "matplotlib.pyplot" not in sys.modules:  # another test may have imported it; ours must not
+        LineChart(chart_id="l", title="t", desc="d", x=[2022, 2023], series={"a": [1.0, 2.0]}).png()
+        assert "matplotlib.pyplot" not in sys.modules

@@ -24,8 +24,7 @@ def process(root: Path, period: str = PERIOD) -> tuple[qt.Outcome, list[str]]:
     """The stage's steps without Prefect or GX (the flow test covers those)."""
     read = st.read_task.fn(str(root), period)
     res = sv.validate_rows(read.rows, period, cell_errors=read.cell_errors, use_gx=False)
-    sup = st.duplicates_task.fn(res)
-    outcome = st.assemble_task.fn(res, sup, read.file_errors, period)
+    outcome = st.resolve_and_assemble(res, read.file_errors, period)
     outs = st.write_task.fn(str(root), outcome, {f.file: f.sha256 for f in read.files}, {}, {"run_id": "t"})
     assert outcome.rows_read == sum(f.rows_read for f in read.files) == len(read.rows)
     return outcome, outs

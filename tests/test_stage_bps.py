@@ -121,3 +121,59 @@ def test_stage_without_inputs_reports_fatal(prefect_harness, tmp_path):
     out = _run(root, "empty")
     assert "fatal" in out and "tidak dapat dibaca" in out["fatal"]
     assert out["outputs"] == [] and not (root / PROVINCIAL).exists()
+
+
+@pytest.fixture
+def own_result_store(tmp_path):
+    """Prefect's result cache in a fresh folder: no cached entry from another test or session."""
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+
+    with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: tmp_path / "prefect-results"}):
+        yield
+
+
+@pytest.mark.flow
+@pytest.mark.slow
+def test_validation_reused_only_while_inputs_unchanged(
+    prefect_harness, data_root, own_result_store, monkeypatch
+):
+    from tasks import bps_validate as bv
+
+    calls: list[str] = []
+    real = bv.validate_grdp
+    monkeypatch.setattr(bv, "validate_grdp", lambda frame: calls.append("grdp") or real(frame))
+    st = Storage(data_root)
+
+    first = _run(data_root, "first")
+    assert calls == ["grdp"]  # the first run validates fully
+    kab_first = read_frame(st, KABKOTA)
+
+    second = _run(data_root, "second")
+    assert calls == ["grdp"]  # same bytes, same code: the validated tables are reused
+    assert second["counts"] == first["counts"] and second["diagnostics"] == first["diagnostics"]
+    assert second["validation"] == first["validation"]
+    pd.testing.assert_frame_equal(read_frame(st, KABKOTA), kab_first)
+    assert file_metadata(st, KABKOTA)["run_id"] == "second"  # outputs are still written by this run
+
+    # One changed figure in one input file: validated again, and the output carries the new figure
+    rel = "raw/bps/snapshot/files/kabkota_grdp_adhk2010.csv"
+    text = (data_root / rel).read_text(encoding="utf-8")
+    assert "6401,Kabupaten Paser,2021,36580," in text
+    (data_root / rel).write_text(
+        text.replace("6401,Kabupaten Paser,2021,36580,", "6401,Kabupaten Paser,2021,36590,")
+    )
+    _run(data_root, "changed")
+    assert calls == ["grdp", "grdp"]
+    kab = read_frame(st, KABKOTA).set_index(["year", "region_code"])
+    old = kab_first.set_index(["year", "region_code"])
+    assert kab.loc[(2021, "6401"), "grdp_adhk2010_billion_idr"] == 36590
+    assert old.loc[(2021, "6401"), "grdp_adhk2010_billion_idr"] == 36580
+
+    # A hard failure is never cached: the same broken input fails again on the next run
+    rel = "raw/bps/snapshot/files/employed_aug_by_province.csv"
+    lines = (data_root / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+    (data_root / rel).write_text("".join(ln for ln in lines if not ln.startswith("11,Aceh,2023,")))
+    for run_id in ("broken-1", "broken-2"):
+        with pytest.raises(bv.BpsValidationError, match="regions_complete_per_year"):
+            _run(data_root, run_id)
+    assert calls == ["grdp"] * 4

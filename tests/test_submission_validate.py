@@ -239,3 +239,35 @@ def test_gx_suite_and_masks_agree(rows, tmp_path):
     assert "index.html" in res.docs_files
     assert (tmp_path / "gx").is_dir()  # GX's working files stay where they were put
     assert not (Path(__file__).resolve().parents[1] / "gx").exists()
+
+
+def test_gx_key_follows_the_values_rules_and_period(rows):
+    res = run(rows)
+    gdf = sv.gx_frame(res)
+    assert set(gdf.columns) == {sv.ROW_ID} | {c.target for c in res.checks}
+    key = sv.gx_digest(gdf, res.checks, PERIOD)
+    assert key == sv.gx_digest(sv.gx_frame(run(rows.copy())), res.checks, PERIOD)  # same data, same key
+    changed = rows.copy()
+    changed.loc[5, "net_sales"] = changed.loc[5, "net_sales"] + 1
+    assert sv.gx_digest(sv.gx_frame(run(changed)), res.checks, PERIOD) != key
+    assert sv.gx_digest(gdf, res.checks[:-1], PERIOD) != key
+    assert sv.gx_digest(gdf, res.checks, "2025-09") != key
+
+
+def test_with_gx_reports_disagreement_and_keeps_the_masks(rows):
+    rows.loc[0, "nib"] = "12"
+    res = run(rows)
+    assert res.mask_counts["SUB_NIB.format"] == 1 and res.gx_results == [] and res.docs_files == {}
+    gx = [
+        {"rule_id": "SUB_NIB.format", "exception": False, "unexpected_count": 2},
+        {"rule_id": "SUB_KBLI_CODE.format", "exception": True, "unexpected_count": 0},
+        {"rule_id": "SUB_WORKERS_SUM", "exception": False, "unexpected_count": 0},
+    ]
+    out = sv.with_gx(res, gx, {"index.html": b"<html>"})
+    assert out.diagnostics == [
+        "GX and pandas disagree on SUB_NIB.format: GX 2, pandas 1; the pandas mask decided",
+        "GX expectation SUB_KBLI_CODE.format raised an exception; the pandas mask was used",
+    ]
+    assert out.docs_files == {"index.html": b"<html>"} and out.gx_results == gx
+    pd.testing.assert_frame_equal(out.failures, res.failures)
+    assert res.diagnostics == []  # the pandas-only result is not modified

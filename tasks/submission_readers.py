@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -270,7 +271,14 @@ def match_header(text: object) -> str | None:
     """The field a header cell names (full text, then without/only its bracketed part), else None."""
     if text is None:
         return None
-    raw = str(text).strip()
+    # Every cell of the first rows of every sheet is tried as a header: the same few texts recur in
+    # thousands of files, and normalising one costs ~60 us.
+    return _match_header_text(str(text))
+
+
+@lru_cache(maxsize=65_536)
+def _match_header_text(text: str) -> str | None:
+    raw = text.strip()
     if not raw:
         return None
     lookup = header_lookup()
@@ -1033,9 +1041,28 @@ class _UseOpenpyxl(Exception):
     """calamine's value may differ from openpyxl's here."""
 
 
-_CALAMINE_UNSURE = re.compile(
-    rb"<(?:\w+:)?f[ >/]|\bt\s*=\s*[\"'][ed][\"']|_x[0-9A-Fa-f]{4}_|\r",
-)
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+_ERROR_OR_DATE_CELL = re.compile(rb"\bt\s*=\s*[\"'][ed][\"']")
+_ESCAPE = re.compile(rb"_x[0-9A-Fa-f]{4}_")
+_FORMULA_HINTS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/")
+_TYPE_HINTS = (b'"e"', b"'e'", b'"d"', b"'d'")
+
+
+def _calamine_unsure(xml: bytes) -> bool:
+    """Formula, error or typed-date cell, _xHHHH_ escape or raw CR in a sheet or string table.
+
+    Substring tests first (memchr speed; "<formula1>" of a data validation is not a formula cell,
+    an attribute value "e" or "d" is all but only the cell type); the regular expressions confirm.
+    """
+    if b"\r" in xml:
+        return True
+    if any(tag in xml for tag in _FORMULA_HINTS) and _FORMULA_TAG.search(xml):
+        return True
+    if any(v in xml for v in _TYPE_HINTS) and _ERROR_OR_DATE_CELL.search(xml):
+        return True
+    return b"_x" in xml and _ESCAPE.search(xml) is not None
+
+
 _FORMAT_CODE = re.compile(rb"formatCode\s*=\s*\"([^\"]*)\"")
 _DATE1904 = re.compile(rb"date1904\s*=\s*[\"'](?:1|true)[\"']")
 _FIRST_DATE = date(1900, 3, 1)  # before it the two libraries disagree (Excel's 1900 leap-year bug)
@@ -1102,7 +1129,7 @@ def _calamine_agrees(src: Any) -> bool:
                         fmt = html.unescape(code.decode("utf-8", "replace"))
                         if bool(is_date_format(fmt)) != _calamine_date_format(fmt):
                             return False
-            return not any(_CALAMINE_UNSURE.search(zf.read(i)) for i in parts)
+            return not any(_calamine_unsure(zf.read(i)) for i in parts)
     except Exception:
         return False
 
@@ -1233,6 +1260,7 @@ class _Typer:
     def __init__(self, chunk_rows: int) -> None:
         self.chunk_rows = chunk_rows
         self.pending: dict[bool, list[pd.DataFrame | _RawRows]] = {True: [], False: []}
+        self.pending_rows: dict[bool, int] = {True: 0, False: 0}
         self.typed: list[pd.DataFrame] = []
         self.errors: list[pd.DataFrame] = []
 
@@ -1265,8 +1293,9 @@ class _Typer:
             else:
                 text = all(b[c].dtype != "object" for c in b.columns if c in FIELDS)
             self.pending[text].append(b)
-        for text, blocks_ in self.pending.items():
-            if sum(len(b) for b in blocks_) >= self.chunk_rows:
+            self.pending_rows[text] += len(b)
+        for text in (True, False):
+            if self.pending_rows[text] >= self.chunk_rows:
                 self.flush(text)
 
     def add_typed(self, typed: list[pd.DataFrame], errors: list[pd.DataFrame]) -> None:
@@ -1277,6 +1306,7 @@ class _Typer:
         for key in (True, False) if text is None else (text,):
             typed, errors = self.type_now(self.pending[key])
             self.pending[key] = []
+            self.pending_rows[key] = 0
             self.add_typed(typed, errors)
 
 

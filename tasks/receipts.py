@@ -15,6 +15,7 @@ import pandas as pd
 
 from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
+from tasks.file_batch import replace_dir_files
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -152,10 +153,6 @@ def write_receipts(storage: Storage, outcome: Outcome, file_sha: dict[str, str])
     """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns their URLs."""
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
     texts = render_receipts(outcome, file_sha)
-
-    def build(tmp: str) -> None:
-        for name, text in texts.items():
-            storage.write_text(f"{tmp}/{name}", text)
-
-    storage.replace_dir(rel, build)
+    # One swap for the period's folder; the files inside need no fsync of their own.
+    replace_dir_files(storage, rel, texts)
     return [storage.url(f"{rel}/{n}") for n in sorted(texts)]

@@ -26,6 +26,7 @@ from schemas.codes import (
 )
 from tasks import formatting as F
 from tasks.charts import BarChart, LineChart, table_rows
+from tasks.file_batch import replace_dir_files
 from tasks.parquet_io import file_metadata, read_frame
 from tasks.storage import Storage
 
@@ -1020,12 +1021,7 @@ def produce_period(
     language when a recipient reads it), ``bulletin-email.html`` (CSS inlined, charts as cid:),
     ``charts/*.png``, the confidential ``companies/<nib>.html`` and the archive ``index.html``.
     """
-    from tasks.company_report import (
-        build_company_context,
-        company_report_rel,
-        render_company_report,
-        render_company_text,
-    )
+    from tasks.company_report import build_company_context, report_index
     from tasks.mailer import Outgoing, inline_css
 
     lang = F.check_lang(lang)
@@ -1090,14 +1086,18 @@ def produce_period(
             emails = dict(
                 zip(inp.submissions["nib"].astype(str), inp.submissions["contact_email"], strict=True)
             )
-        for _, row in inp.companies.iterrows():
-            cctx = build_company_context(storage, inp, row, lang, F.long_date(run_date, lang))
-            html = render_company_report(cctx, env)
-            rel = company_report_rel(period, cctx["nib"])
-            storage.write_text(rel, html)
-            outputs.append(storage.url(rel))
+        index = report_index(storage, inp)
+        html_t = env.get_template("company_report.html.j2")
+        text_t = env.get_template("company_report.txt.j2")
+        release = F.long_date(run_date, lang)
+        subject = F.t("company_report_subject", lang, period=F.period_label(period, lang))
+        pages: dict[str, str] = {}
+        for row in inp.companies.to_dict("records"):
+            cctx = build_company_context(storage, inp, row, lang, release, index)
+            html = html_t.render(**cctx)
+            pages[f"{cctx['nib']}.html"] = html
             n_reports += 1
-            email = row.get("contact_email") if "contact_email" in row.index else None
+            email = row.get("contact_email") if "contact_email" in row else None
             email = email if not F.is_missing(email) and email else emails.get(cctx["nib"])
             if F.is_missing(email) or not email:
                 notices.append(
@@ -1110,12 +1110,17 @@ def produce_period(
                     kind="company_report",
                     recipient=str(email),
                     recipient_name=cctx["company_name"],
-                    subject=F.t("company_report_subject", lang, period=F.period_label(period, lang)),
-                    text=render_company_text(cctx, env),
+                    subject=subject,
+                    text=text_t.render(**cctx),
                     html=inline_css(html),
                     attachments=[(f"laporan-{cctx['nib']}-{period}.html", html.encode(), "text/html")],
                 )
             )
+        # One swap of the whole folder: no per-file fsync, and no report of a company that left the
+        # period stays behind from an earlier run.
+        companies_rel = posixpath.join(base, "companies")
+        replace_dir_files(storage, companies_rel, pages)
+        outputs.extend(storage.url(posixpath.join(companies_rel, name)) for name in pages)
     outputs.append(write_archive(storage, lang))
     primary = per_lang[lang]
     if primary["synthetic"]:

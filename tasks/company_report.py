@@ -8,9 +8,12 @@ figures. It never sees unsafe cells, other companies' values or peer rankings.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from jinja2 import Environment
 
 from schemas.codes import KALTIM_PROVINCE_CODE, kabkota_display_name, kaltim_kabkota
@@ -20,8 +23,8 @@ from tasks.bulletin import (
     COMPANY_DIR,
     PROD,
     RECEIPTS_DIR,
+    SYNTHETIC_MARK,
     BulletinInputs,
-    is_synthetic,
     partition_periods,
     read_partition,
     template_env,
@@ -130,7 +133,7 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "id" else pair[1]
 
 
-def flag_sentences(row: pd.Series, lang: str) -> list[str]:
+def flag_sentences(row: Row, lang: str) -> list[str]:
     """Every true ``flag_*`` of the company's row as a sentence (null/False flags say nothing)."""
     out = []
     for col, pair in FLAG_SENTENCES.items():
@@ -138,6 +141,10 @@ def flag_sentences(row: pd.Series, lang: str) -> list[str]:
         if v is not None and not F.is_missing(v) and bool(v):
             out.append(_pick(pair, lang))
     return out
+
+
+TREND_COLS = ("value_added_idr", "va_per_worker_idr", "va_per_worker_annualised_idr")
+Row = Mapping[str, Any]  # a company row: a pandas Series or a dict from ``to_dict("records")``
 
 
 def company_history(storage: Storage, nib: str, period: str) -> pd.DataFrame:
@@ -155,46 +162,126 @@ def company_history(storage: Storage, nib: str, period: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+@dataclass
+class ReportIndex:
+    """What every company report of a period looks up, read and indexed once per run (not per company).
+
+    ``history``: NIB -> its earlier periods' trend values, in period order; ``cells``: the published
+    aggregate cells by (level, code) in the aggregates' row order; ``receipts``: the names in the
+    period's receipts folder.
+    """
+
+    period: str
+    history: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    cells: dict[tuple[str, str], list[tuple[Any, Any]]] = field(default_factory=dict)
+    receipts: frozenset[str] = frozenset()
+    memo: dict[Any, Any] = field(default_factory=dict)  # per-language pieces shared by all companies
+
+
+def _read_trend_columns(storage: Storage, period: str) -> pd.DataFrame | None:
+    """One earlier company partition, only the columns a trend row shows."""
+    files = storage.walk_files(f"{COMPANY_DIR}/period={period}", "*.parquet")
+    frames = []
+    for f in files:
+        with storage.open(f, "rb") as fh:
+            names = set(pq.read_schema(fh).names)
+        if "nib" not in names:
+            continue  # as the per-company reader: a file without NIBs has no company rows
+        cols = ["nib", *(c for c in TREND_COLS if c in names)]
+        with storage.open(f, "rb") as fh:
+            frames.append(pq.read_table(fh, columns=cols).to_pandas())
+    if not frames:
+        return None
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def report_index(storage: Storage, inp: BulletinInputs) -> ReportIndex:
+    """Read each earlier company partition once, group by NIB, index the published aggregate cells once."""
+    idx = ReportIndex(period=inp.period)
+    wanted: set[str] | None = None
+    if inp.companies is not None and "nib" in inp.companies.columns:
+        wanted = set(inp.companies["nib"].astype(str))
+    for p in partition_periods(storage, COMPANY_DIR):
+        if p >= inp.period:
+            continue
+        df = _read_trend_columns(storage, p)
+        if df is None or df.empty:
+            continue
+        nibs = df["nib"].astype(str)
+        if wanted is not None:
+            keep = nibs.isin(wanted)
+            df, nibs = df[keep], nibs[keep]
+        values = [df[c].tolist() if c in df.columns else [None] * len(df) for c in TREND_COLS]
+        for nib, *vals in zip(nibs.tolist(), *values, strict=True):
+            idx.history.setdefault(nib, []).append((p, *vals))
+    agg = inp.aggregates
+    if agg is not None and not agg.empty:
+        # The same selection as a per-company filter: level and code match, only published cells.
+        published = ~agg["suppressed"].fillna(True).astype(bool)
+        for level, col in (("kabkota", "kabkota_code"), ("sector", "pdrb_group"), ("total", None)):
+            sel = agg[(agg["level"] == level) & published]
+            codes = ["" for _ in range(len(sel))] if col is None else sel[col].astype("string").tolist()
+            for code, n, v in zip(codes, sel["n_companies"].tolist(), sel["va_per_worker_idr"].tolist(),
+                                  strict=True):  # fmt: skip
+                if code is pd.NA:
+                    continue
+                idx.cells.setdefault((level, code), []).append((n, v))
+    idx.receipts = frozenset(storage.listdir(posixpath.join(RECEIPTS_DIR, f"period={inp.period}")))
+    return idx
+
+
+def _row_synthetic(row: Row) -> bool:
+    """``is_synthetic`` of a one-row frame, without building the frame."""
+    flag = row.get("synthetic")
+    if flag is not None and not pd.isna(flag) and bool(flag):
+        return True
+    name = row.get("company_name")
+    return name is not None and not pd.isna(name) and SYNTHETIC_MARK.search(str(name)) is not None
+
+
 def build_company_context(
-    storage: Storage, inp: BulletinInputs, row: pd.Series, lang: str, release_date: str
+    storage: Storage,
+    inp: BulletinInputs,
+    row: Row,
+    lang: str,
+    release_date: str,
+    index: ReportIndex | None = None,
 ) -> dict[str, Any]:
+    """The template context of one company's report; pass ``index`` (``report_index``) for many companies."""
     lang = F.check_lang(lang)
+    idx = index if index is not None else report_index(storage, inp)
     period_label = F.period_label(inp.period, lang)
     nib = str(row["nib"])
     first_period = str(row.get("base_period") or inp.period) == inp.period
     own = []
     for col, lid, len_, kind in INDICATORS:
-        if col not in row.index or F.is_missing(row.get(col)):
+        if col not in row or F.is_missing(row.get(col)):
             continue  # only what the data support: no row of dashes
         if first_period and col in ("productivity_index_base", "productivity_index_chain"):
             continue  # 100 by definition in the company's first period
         own.append(
             {"label": lid if lang == "id" else len_, "value": _fmt(kind, row.get(col), lang), "col": col}
         )
-    hist = company_history(storage, nib, inp.period)
-    trend_rows = []
-    cols = ["value_added_idr", "va_per_worker_idr", "va_per_worker_annualised_idr"]
-    for _, h in hist.sort_values("period").iterrows() if not hist.empty else []:
-        trend_rows.append(
-            [F.period_label(h["period"], lang), *(_fmt("rupiah", h.get(c), lang) for c in cols)]
-        )
-    trend_rows.append([period_label, *(_fmt("rupiah", row.get(c), lang) for c in cols)])
+    trend_rows = [
+        [F.period_label(p, lang), *(_fmt("rupiah", v, lang) for v in vals)]
+        for p, *vals in idx.history.get(nib, [])
+    ]
+    trend_rows.append([period_label, *(_fmt("rupiah", row.get(c), lang) for c in TREND_COLS)])
     trend_head = [
         F.t("period", lang),
-        *(lid if lang == "id" else len_ for c, lid, len_, _ in INDICATORS if c in cols),
+        *(lid if lang == "id" else len_ for c, lid, len_, _ in INDICATORS if c in TREND_COLS),
     ]
 
     basis = str(row.get("price_basis") or "nominal")
     basis_label = _pick(PRICE_BASIS_LABEL.get(basis, (basis, basis)), lang)
-    bench = _programme_benchmarks(inp, row, lang, period_label)
-    bps = _bps_benchmarks(inp, row, lang, basis_label)
+    bench = _programme_benchmarks(idx, row, lang)
+    bps = _bps_benchmarks(inp, row, lang, basis_label, idx)
 
-    receipt_rel = posixpath.join(RECEIPTS_DIR, f"period={inp.period}", f"{nib}.txt")
-    receipt_text = storage.read_text(receipt_rel) if storage.exists(receipt_rel) else ""
-    receipt_html = posixpath.join(RECEIPTS_DIR, f"period={inp.period}", f"{nib}.html")
+    receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
+    receipt_text = storage.read_text(f"{receipt_dir}/{nib}.txt") if f"{nib}.txt" in idx.receipts else ""
     receipt_link = (
-        posixpath.relpath(receipt_html, posixpath.join(BULLETINS_DIR, inp.period, "companies"))
-        if storage.exists(receipt_html)
+        posixpath.relpath(f"{receipt_dir}/{nib}.html", posixpath.join(BULLETINS_DIR, inp.period, "companies"))
+        if f"{nib}.html" in idx.receipts
         else ""
     )
     return {
@@ -205,7 +292,7 @@ def build_company_context(
         "release_date": release_date,
         "company_name": str(row.get("company_name", nib)),
         "nib": nib,
-        "synthetic": is_synthetic(pd.DataFrame([row])),
+        "synthetic": _row_synthetic(row),
         "own": own,
         "trend_head": trend_head,
         "trend_rows": trend_rows,
@@ -219,38 +306,36 @@ def build_company_context(
     }
 
 
-def _programme_benchmarks(
-    inp: BulletinInputs, row: pd.Series, lang: str, period_label: str
-) -> list[dict[str, str]]:
+def _programme_benchmarks(idx: ReportIndex, row: Row, lang: str) -> list[dict[str, str]]:
     """Published aggregate cells for the company's kab/kota, its PDRB group and all companies."""
-    agg = inp.aggregates
-    if agg is None or agg.empty:
-        return []
     kab, grp = str(row.get("kabkota_code")), str(row.get("pdrb_group"))
-    wanted = [
-        ("kabkota", agg["kabkota_code"].astype("string") == kab,
-         kabkota_display_name(kab) if kab in kaltim_kabkota() else kab),
-        ("sector", agg["pdrb_group"].astype("string") == grp, f"{grp} {F.sector_name(grp, lang)}"),
-        ("total", pd.Series(True, index=agg.index), "Semua perusahaan peserta" if lang == "id" else "all participating companies"),
-    ]  # fmt: skip
-    out = []
-    for level, mask, name in wanted:
-        cell = agg[(agg["level"] == level) & mask.fillna(False)]
-        # Only published cells: a suppressed cell is never shown, not even as a hint of its value.
-        cell = cell[~cell["suppressed"].fillna(True).astype(bool)]
-        for c in cell.itertuples():
-            n = F.number(c.n_companies, 0, lang)
-            out.append(
-                {
-                    "label": f"{name} ({n} {'perusahaan' if lang == 'id' else 'companies'})",
-                    "month": F.rupiah(c.va_per_worker_idr, 2, lang),
-                    "year": F.rupiah(c.va_per_worker_idr * 12, 2, lang),
-                }
-            )
-    return out
+    key = ("programme", kab, grp, lang)
+    if key not in idx.memo:
+        wanted = [
+            (("kabkota", kab), kabkota_display_name(kab) if kab in kaltim_kabkota() else kab),
+            (("sector", grp), f"{grp} {F.sector_name(grp, lang)}"),
+            (("total", ""), "Semua perusahaan peserta" if lang == "id" else "all participating companies"),
+        ]  # fmt: skip
+        out = []
+        # Only published cells (the index holds no other): a suppressed cell is never shown, not even
+        # as a hint of its value.
+        for cell_key, name in wanted:
+            for n_companies, va_per_worker in idx.cells.get(cell_key, []):
+                n = F.number(n_companies, 0, lang)
+                out.append(
+                    {
+                        "label": f"{name} ({n} {'perusahaan' if lang == 'id' else 'companies'})",
+                        "month": F.rupiah(va_per_worker, 2, lang),
+                        "year": F.rupiah(va_per_worker * 12, 2, lang),
+                    }
+                )
+        idx.memo[key] = out
+    return [dict(b) for b in idx.memo[key]]
 
 
-def _bps_benchmarks(inp: BulletinInputs, row: pd.Series, lang: str, basis_label: str) -> dict[str, Any]:
+def _bps_benchmarks(
+    inp: BulletinInputs, row: Row, lang: str, basis_label: str, idx: ReportIndex | None = None
+) -> dict[str, Any]:
     """The company's annualised figure beside the BPS/Kemnaker benchmark, each with its price basis.
 
     With no deflator the company is at current prices and the benchmark at constant 2010 prices: both
@@ -295,21 +380,11 @@ def _bps_benchmarks(inp: BulletinInputs, row: pd.Series, lang: str, basis_label:
                                                      (constant, constant)), lang),
             }
         )  # fmt: skip
-    prov = inp.provincial
-    if prov is not None and not prov.empty:
-        k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE) & prov[PROD].notna()]
-        if not k.empty:
-            y = int(k["year"].max())
-            st = year_statuses(prov)
-            items.append(
-                {
-                    "label": (f"Produktivitas tenaga kerja Kalimantan Timur {F.year_label(y, st.get(y))} (BPS, diolah)"
-                              if lang == "id" else
-                              f"Labour productivity, East Kalimantan {F.year_label(y, st.get(y))} (BPS, processed)"),
-                    "value": F.rupiah_million(float(k.set_index("year").loc[y, PROD]), 2, lang),
-                    "basis": constant,
-                }
-            )  # fmt: skip
+    memo = idx.memo if idx is not None else {}
+    if ("provincial", lang) not in memo:
+        memo[("provincial", lang)] = _provincial_item(inp, lang, constant)
+    if memo[("provincial", lang)] is not None:
+        items.append(dict(memo[("provincial", lang)]))
     ratio = row.get("benchmark_ratio")
     # The stage's note also tells operators how to configure a deflator; the company gets the reason only.
     note = (
@@ -331,6 +406,25 @@ def _bps_benchmarks(inp: BulletinInputs, row: pd.Series, lang: str, basis_label:
         "note": "" if F.is_missing(note) or not note else str(note),
         "source": "" if F.is_missing(source) or not source else str(source),
     }
+
+
+def _provincial_item(inp: BulletinInputs, lang: str, constant: str) -> dict[str, str] | None:
+    """Kaltim's latest BPS productivity: the same line in every company's report."""
+    prov = inp.provincial
+    if prov is None or prov.empty:
+        return None
+    k = prov[(prov["region_code"] == KALTIM_PROVINCE_CODE) & prov[PROD].notna()]
+    if k.empty:
+        return None
+    y = int(k["year"].max())
+    st = year_statuses(prov)
+    return {
+        "label": (f"Produktivitas tenaga kerja Kalimantan Timur {F.year_label(y, st.get(y))} (BPS, diolah)"
+                  if lang == "id" else
+                  f"Labour productivity, East Kalimantan {F.year_label(y, st.get(y))} (BPS, processed)"),
+        "value": F.rupiah_million(float(k.set_index("year").loc[y, PROD]), 2, lang),
+        "basis": constant,
+    }  # fmt: skip
 
 
 def render_company_report(ctx: dict[str, Any], env: Environment | None = None) -> str:

@@ -27,18 +27,27 @@ def read_ledger(storage: Storage) -> list[dict[str, Any]]:
     return [json.loads(line) for line in storage.read_text(LEDGER).splitlines() if line.strip()]
 
 
+def _key(period: str, kind: str, recipient: str) -> tuple[str, str, str]:
+    return period, kind, recipient.strip().lower()
+
+
 def latest(entries: list[dict[str, Any]], period: str, kind: str, recipient: str) -> dict[str, Any] | None:
     """The most recent entry for one message (recipient compared case-insensitively)."""
-    r = recipient.strip().lower()
-    found = None
-    for e in entries:
-        if e["period"] == period and e["kind"] == kind and e["recipient"].strip().lower() == r:
-            found = e
-    return found
+    return latest_index(entries).get(_key(period, kind, recipient))
 
 
-def record(
-    storage: Storage,
+def latest_index(entries: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(period, kind, lower-cased recipient) -> its most recent entry: one pass, then a look-up per message."""
+    return {_key(e["period"], e["kind"], e["recipient"]): e for e in entries}
+
+
+def lookup(
+    index: dict[tuple[str, str, str], dict[str, Any]], period: str, kind: str, recipient: str
+) -> dict[str, Any] | None:
+    return index.get(_key(period, kind, recipient))
+
+
+def entry(
     *,
     period: str,
     kind: str,
@@ -49,7 +58,8 @@ def record(
     detail: str = "",
     outbox_path: str = "",
 ) -> dict[str, Any]:
-    entry = {
+    """One ledger line (not yet written; see :func:`append`)."""
+    e = {
         "period": period,
         "kind": kind,
         "recipient": recipient,
@@ -59,8 +69,25 @@ def record(
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if detail:
-        entry["detail"] = detail
+        e["detail"] = detail
     if outbox_path:
-        entry["outbox_path"] = outbox_path
-    storage.append_line(LEDGER, json.dumps(entry, ensure_ascii=False, sort_keys=True))
-    return entry
+        e["outbox_path"] = outbox_path
+    return e
+
+
+def append(storage: Storage, entries: list[dict[str, Any]]) -> None:
+    """Append many entries in one atomic rewrite (one per run, not one per message: the ledger grows)."""
+    if not entries:
+        return
+    old = storage.read_text(LEDGER) if storage.exists(LEDGER) else ""
+    if old and not old.endswith("\n"):
+        old += "\n"
+    lines = "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in entries)
+    storage.write_text(LEDGER, old + lines)
+
+
+def record(storage: Storage, **fields: Any) -> dict[str, Any]:
+    """Write one entry now (see :func:`entry` for the fields)."""
+    e = entry(**fields)
+    append(storage, [e])
+    return e

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import posixpath
 import re
 import smtplib
@@ -35,11 +36,13 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from tasks import delivery_ledger as L
+from tasks.file_batch import write_file
 from tasks.logs import get_logger
 from tasks.secrets import Secret, redact
 from tasks.storage import Storage
 
 OUTBOX_DIR = "processed/outbox"
+LEDGER_FLUSH_EVERY = 200  # SMTP mode: ledger lines written at least this often
 MSGID_DOMAIN = "produktivitas.disnakertrans.kaltimprov.invalid"
 
 
@@ -187,59 +190,83 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
     send: Callable[[EmailMessage, SmtpConfig], None] = send_smtp,
 ) -> dict[str, Any]:
-    """Send (or write to the outbox) every message not yet delivered for ``period``; never raises per message."""
+    """Send (or write to the outbox) every message not yet delivered for ``period``; never raises per message.
+
+    The ledger is read once and appended in one write at the end (in SMTP mode also every
+    ``LEDGER_FLUSH_EVERY`` messages, so a killed run re-sends at most that many); outbox files are
+    written without an fsync each and flushed to disk once before the ledger says they are there.
+    """
     log = get_logger()
-    entries = L.read_ledger(storage)
+    index = L.latest_index(L.read_ledger(storage))
+    pending: list[dict[str, Any]] = []
+    wrote_outbox = False
     counts = {"sent": 0, "outbox": 0, "failed": 0, "skipped": 0}
     notices: list[str] = []
-    for out in messages:
-        prev = L.latest(entries, period, out.kind, out.recipient)
-        if prev and prev["status"] in L.DONE:
-            counts["skipped"] += 1
-            continue
-        sha = out.content_sha()
-        rel = outbox_rel(period, out.kind, out.recipient)
-        msg_id = prev["message_id"] if prev else make_msgid(domain=MSGID_DOMAIN)
-        msg = build_message(out, sender, msg_id)
-        if smtp is None or not smtp.host:
-            storage.write_bytes(rel, msg.as_bytes())
-            L.record(storage, period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
-                     content_sha=sha, status=L.OUTBOX, outbox_path=rel)  # fmt: skip
-            counts["outbox"] += 1
-            continue
-        error = ""
-        for attempt in range(smtp.retries + 1):
-            try:
-                send(msg, smtp)
-                error = ""
-                break
-            except Exception as exc:  # every failure is recorded; the run continues with the next message
-                error = redact(f"{type(exc).__name__}: {exc}", smtp.password, smtp.user or None)
-                if not _transient(exc) or attempt == smtp.retries:
+
+    def flush() -> None:
+        nonlocal wrote_outbox
+        if wrote_outbox and storage.is_local:
+            os.sync()  # the outbox files reach the disk before the ledger line that points at them
+        wrote_outbox = False
+        L.append(storage, pending)
+        pending.clear()
+
+    try:
+        for out in messages:
+            prev = L.lookup(index, period, out.kind, out.recipient)
+            if prev and prev["status"] in L.DONE:
+                counts["skipped"] += 1
+                continue
+            sha = out.content_sha()
+            rel = outbox_rel(period, out.kind, out.recipient)
+            msg_id = prev["message_id"] if prev else make_msgid(domain=MSGID_DOMAIN)
+            msg = build_message(out, sender, msg_id)
+            if smtp is None or not smtp.host:
+                write_file(storage, rel, msg.as_bytes())
+                wrote_outbox = True
+                pending.append(L.entry(period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
+                                       content_sha=sha, status=L.OUTBOX, outbox_path=rel))  # fmt: skip
+                counts["outbox"] += 1
+                continue
+            error = ""
+            for attempt in range(smtp.retries + 1):
+                try:
+                    send(msg, smtp)
+                    error = ""
                     break
-                delay = smtp.backoff_seconds * (2**attempt)
-                log.warning(
-                    "SMTP attempt %d for %s failed (%s); retrying in %.1f s",
-                    attempt + 1,
-                    out.kind,
-                    error,
-                    delay,
+                except Exception as exc:  # every failure is recorded; the run continues with the next message
+                    error = redact(f"{type(exc).__name__}: {exc}", smtp.password, smtp.user or None)
+                    if not _transient(exc) or attempt == smtp.retries:
+                        break
+                    delay = smtp.backoff_seconds * (2**attempt)
+                    log.warning(
+                        "SMTP attempt %d for %s failed (%s); retrying in %.1f s",
+                        attempt + 1,
+                        out.kind,
+                        error,
+                        delay,
+                    )
+                    sleep(delay)
+            if not error:
+                if storage.exists(rel):
+                    storage.delete(rel)
+                pending.append(L.entry(period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
+                                       content_sha=sha, status=L.SENT))  # fmt: skip
+                counts["sent"] += 1
+            else:
+                write_file(storage, rel, msg.as_bytes())
+                wrote_outbox = True
+                pending.append(L.entry(period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
+                                       content_sha=sha, status=L.FAILED, detail=error, outbox_path=rel))  # fmt: skip
+                counts["failed"] += 1
+                notices.append(
+                    f"Pesan {out.kind} untuk {out.recipient} gagal dikirim ({error}); pesan disimpan di {rel} "
+                    "dan akan dicoba lagi pada run berikutnya. Periksa pengaturan SMTP."
                 )
-                sleep(delay)
-        if not error:
-            if storage.exists(rel):
-                storage.delete(rel)
-            L.record(storage, period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
-                     content_sha=sha, status=L.SENT)  # fmt: skip
-            counts["sent"] += 1
-        else:
-            storage.write_bytes(rel, msg.as_bytes())
-            L.record(storage, period=period, kind=out.kind, recipient=out.recipient, message_id=msg_id,
-                     content_sha=sha, status=L.FAILED, detail=error, outbox_path=rel)  # fmt: skip
-            counts["failed"] += 1
-            notices.append(
-                f"Pesan {out.kind} untuk {out.recipient} gagal dikirim ({error}); pesan disimpan di {rel} "
-                "dan akan dicoba lagi pada run berikutnya. Periksa pengaturan SMTP."
-            )
-            log.warning("could not send %s to %s: %s (kept in %s)", out.kind, out.recipient, error, rel)
+                log.warning("could not send %s to %s: %s (kept in %s)", out.kind, out.recipient, error, rel)
+            if smtp is not None and smtp.host and len(pending) >= LEDGER_FLUSH_EVERY:
+                flush()
+    finally:
+        # Also when the run is interrupted: what was sent is recorded, so a re-run does not send it twice.
+        flush()
     return {"counts": counts, "notices": notices}

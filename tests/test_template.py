@@ -33,10 +33,13 @@ def test_data_sheet_headers_formats_protection(written):
     assert ws.protection.sheet and not ws.protection.password
     col = {f.name: i + 1 for i, f in enumerate(SUBMISSION_FIELDS)}
     assert ws.cell(1, 1).protection.locked  # header locked
-    assert not ws.cell(2, col["net_sales"]).protection.locked  # input cells editable
-    assert ws.cell(2, col["net_sales"]).number_format == "#,##0"
-    assert ws.cell(2, col["workers_avg_total"]).number_format == "0.0"
-    assert ws.cell(2, col["nib"]).number_format == "@"  # codes stay text
+    # Input cells take their column's style (what Excel gives every empty cell of the column).
+    dims = {name: ws.column_dimensions[ws.cell(1, j).column_letter] for name, j in col.items()}
+    assert not dims["net_sales"].protection.locked  # input cells editable
+    assert dims["net_sales"].number_format == "#,##0"
+    assert dims["workers_avg_total"].number_format == "0.0"
+    assert dims["nib"].number_format == "@"  # codes stay text
+    assert all(not d.protection.locked for d in dims.values())
     kab_letter = ws.cell(1, col["kabkota_code"]).column_letter
     kab_dv = next(
         dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{kab_letter}2")
@@ -91,3 +94,23 @@ def test_filled_template_is_accepted_by_the_stage(prefect_harness, written, tmp_
     df = read_frame(Storage(root), "processed/submissions/period=2025-08/part-0.parquet")
     assert df["nib"].tolist() == ["9912345678901"] and df["kabkota_code"].tolist() == ["6471"]
     assert df["source_file"].tolist() == ["isian.xlsx"] and df["source_sheet"].tolist() == ["Data"]
+
+
+def test_filled_cells_take_their_column_style_and_files_do_not_leak_into_each_other():
+    import io
+    from datetime import date
+
+    first = tw.workbook_bytes(
+        [{"nib": "9912345678901", "net_sales": 2_500_000, "submitted_on": date(2025, 9, 3)}]
+    )
+    second = tw.workbook_bytes([{"nib": "9912345678902"}])
+    ws = load_workbook(io.BytesIO(first))[tw.DATA_SHEET]
+    col = {f.name: i + 1 for i, f in enumerate(SUBMISSION_FIELDS)}
+    assert ws.cell(2, col["net_sales"]).number_format == "#,##0"
+    assert ws.cell(2, col["submitted_on"]).number_format == "yyyy-mm-dd"  # not openpyxl's date-time
+    assert ws.cell(2, col["nib"]).number_format == "@" and not ws.cell(2, col["nib"]).protection.locked
+    ws2 = load_workbook(io.BytesIO(second))[tw.DATA_SHEET]
+    assert ws2.cell(2, col["nib"]).value == "9912345678902"
+    assert ws2.cell(2, col["net_sales"]).value is None and ws2.max_row == 2  # nothing left from the first
+    empty = load_workbook(io.BytesIO(tw.workbook_bytes()))[tw.DATA_SHEET]
+    assert empty.max_row == 1

@@ -8,10 +8,15 @@ named by ``aria-labelledby``, and the template prints the same numbers as a data
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import io
+import json
 import math
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from html import escape
 
 Formatter = Callable[[float], str]
@@ -277,16 +282,88 @@ def _png_bytes(fig) -> bytes:  # noqa: ANN001
 
 
 def bar_chart_png(c: BarChart) -> bytes:
-    with _rc():
-        return _bar_png(c)
+    return _cached_png(c, _bar_png)
 
 
 def line_chart_png(c: LineChart) -> bytes:
+    return _cached_png(c, _line_png)
+
+
+# --- PNG cache --------------------------------------------------------------------------------------
+# A chart's PNG is byte-identical for the same drawing (see _png_bytes), and drawing one costs ~0.3 s
+# of text layout plus ~0.6 s to import matplotlib's figure machinery. With a cache folder set (the
+# flow sets one; by default there is none), a PNG is reused when everything that reaches the pixels
+# is the same: the chart's data and texts, this module's code, matplotlib's settings and the
+# matplotlib/Pillow versions (the key), and every string the formatter produced for that drawing
+# (the tick and value labels: recorded with the entry and checked by calling the formatter again,
+# since a formatter is code the key cannot see).
+_png_cache: str | None = None
+
+
+def set_png_cache(folder: str | os.PathLike[str] | None) -> None:
+    """Reuse PNGs from ``folder`` (a local path or fsspec URL, created when needed); ``None``: never."""
+    global _png_cache
+    _png_cache = os.fspath(folder) if folder is not None else None
+
+
+@functools.cache
+def _code_and_versions() -> str:
+    import importlib.metadata
+
+    versions = []
+    for dist in ("matplotlib", "pillow"):
+        try:
+            versions.append(f"{dist}=={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{dist}==?")
+    with open(__file__, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest() + ";" + ";".join(versions)
+
+
+def _png_key(c: BarChart | LineChart) -> str:
+    import matplotlib
+
+    data = {
+        f.name: sorted(getattr(c, f.name)) if isinstance(getattr(c, f.name), set) else getattr(c, f.name)
+        for f in fields(c)
+        if f.name != "fmt"
+    }
+    # dict.items: the raw values, without resolving the backend (which would import pyplot)
+    rc = sorted((k, repr(v)) for k, v in dict.items(matplotlib.rcParams) if not k.startswith("backend"))
+    text = repr((type(c).__name__, sorted(data.items()), _RC, rc, _code_and_versions()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cached_png(c: BarChart | LineChart, draw: Callable[[BarChart | LineChart, Formatter], bytes]) -> bytes:
+    if _png_cache is None:
+        with _rc():
+            return draw(c, c.fmt)
+    from tasks.storage import Storage
+
+    store = Storage(_png_cache)
+    rel = f"{_png_key(c)}.json"
+    if store.exists(rel):
+        try:
+            entry = json.loads(store.read_bytes(rel))
+            if all(c.fmt(v) == s for v, s in entry["fmt"]):
+                return base64.b64decode(entry["png"])
+        except (ValueError, KeyError, TypeError):
+            pass  # an unreadable entry is drawn again and replaced
+    seen: dict[float, str] = {}
+
+    def recording(v: float) -> str:
+        s = c.fmt(v)
+        seen[float(v)] = s
+        return s
+
     with _rc():
-        return _line_png(c)
+        png = draw(c, recording)
+    entry = {"fmt": sorted(seen.items()), "png": base64.b64encode(png).decode("ascii")}
+    store.write_text(rel, json.dumps(entry))
+    return png
 
 
-def _bar_png(c: BarChart) -> bytes:
+def _bar_png(c: BarChart, fmt: Formatter) -> bytes:
     fig, ax = _figure(6.0, max(2.0, 0.22 * len(c.labels) + 0.8))
     vals = [v if v is not None else 0.0 for v in c.values]
     ys = list(range(len(c.labels)))[::-1]
@@ -295,9 +372,9 @@ def _bar_png(c: BarChart) -> bytes:
     ax.set_yticks(ys, labels=c.labels)
     for y, v in zip(ys, c.values, strict=True):
         ax.text(
-            (v or 0) + max(vals or [1]) * 0.01, y, c.fmt(v) if v is not None else "-", va="center", fontsize=7
+            (v or 0) + max(vals or [1]) * 0.01, y, fmt(v) if v is not None else "-", va="center", fontsize=7
         )
-    ax.xaxis.set_major_formatter(lambda v, _pos: c.fmt(v))
+    ax.xaxis.set_major_formatter(lambda v, _pos: fmt(v))
     ax.set_xlim(0, nice_max(max(vals or [1])) * 1.08)
     ax.grid(axis="x", color=GRID)
     ax.set_axisbelow(True)
@@ -306,7 +383,7 @@ def _bar_png(c: BarChart) -> bytes:
     return _png_bytes(fig)
 
 
-def _line_png(c: LineChart) -> bytes:
+def _line_png(c: LineChart, fmt: Formatter) -> bytes:
     fig, ax = _figure(6.0, 3.0)
     labels = c.x_labels or [str(x) for x in c.x]
     xs = list(range(len(c.x)))
@@ -314,7 +391,7 @@ def _line_png(c: LineChart) -> bytes:
         ys = [v if v is not None else float("nan") for v in vals]
         ax.plot(xs, ys, marker="o", color=SERIES_COLOURS[k % len(SERIES_COLOURS)], label=name, linewidth=2)
     ax.set_xticks(xs, labels=labels)
-    ax.yaxis.set_major_formatter(lambda v, _pos: c.fmt(v))
+    ax.yaxis.set_major_formatter(lambda v, _pos: fmt(v))
     present = [v for vals in c.series.values() for v in vals if v is not None]
     ax.set_ylim(0, nice_max(max(present or [1])))
     ax.grid(axis="y", color=GRID)

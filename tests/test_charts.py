@@ -102,3 +102,33 @@ def test_png_leaves_no_global_matplotlib_state():
     if "matplotlib.pyplot" not in sys.modules:  # another test may have imported it; ours must not
         LineChart(chart_id="l", title="t", desc="d", x=[2022, 2023], series={"a": [1.0, 2.0]}).png()
         assert "matplotlib.pyplot" not in sys.modules
+
+
+def test_png_cache_reuses_only_identical_drawings(tmp_path, monkeypatch):
+    from tasks import charts
+
+    drawn: list[str] = []
+    real = charts._bar_png
+    monkeypatch.setattr(charts, "_bar_png", lambda c, fmt: drawn.append(c.chart_id) or real(c, fmt))
+    plain = _bar().png()  # no cache folder set: drawn, nothing stored
+    assert drawn == ["g1"]
+    monkeypatch.setattr(charts, "_png_cache", None)
+    charts.set_png_cache(tmp_path / "charts")
+
+    first = _bar().png()
+    assert drawn == ["g1", "g1"] and first == plain
+    assert _bar().png() == first and drawn == ["g1", "g1"]  # same drawing: reused
+
+    assert _bar(values=[421.16, 288.82, 50.0, None]).png() != first  # one value changed: drawn
+    assert _bar(highlight={"Papua"}).png() != first  # highlight changed: drawn
+    assert len(drawn) == 4
+
+    # Same data, a formatter giving other strings (Indonesian decimal comma): drawn again, not reused
+    comma = _bar(fmt=lambda v: f"{v:g}".replace(".", ",")).png()
+    assert len(drawn) == 5 and comma != first
+    assert _bar(fmt=lambda v: f"{v:g}".replace(".", ",")).png() == comma and len(drawn) == 5
+    # one entry per key: the comma strings replaced it, so the original formatter draws again
+    assert _bar().png() == first and len(drawn) == 6
+
+    charts.set_png_cache(None)
+    assert _bar().png() == first and len(drawn) == 7

@@ -247,3 +247,78 @@ def test_stage_renders_and_outbox_rerun_sends_nothing(prefect_harness, tmp_path)
     assert second["counts"]["mail_skipped"] == first["counts"]["messages"]
     statuses = [e["status"] for e in L.read_ledger(st)]
     assert statuses == [L.OUTBOX] * first["counts"]["messages"]
+
+
+def test_company_reports_read_history_once_and_match_the_per_company_reader(tmp_path, monkeypatch):
+    import tasks.company_report as cr
+
+    st = write_fixture(tmp_path / "data", PERIOD, previous_periods=("2025-06", "2025-07"))
+    reads: list[str] = []
+    real = cr._read_trend_columns
+    monkeypatch.setattr(cr, "_read_trend_columns", lambda s, p: reads.append(p) or real(s, p))
+    r = produce_period(st, PERIOD, "id", RUN, [])
+    assert sorted(reads) == ["2025-06", "2025-07"]  # once per earlier period, not once per company
+    inp = load_inputs(st, PERIOD)
+    idx = cr.report_index(st, inp)
+    for row in inp.companies.to_dict("records"):
+        ctx = build_company_context(st, inp, row, "id", "5 September 2025", idx)
+        hist = cr.company_history(st, row["nib"], PERIOD).sort_values("period", kind="stable")
+        assert [t[0] for t in ctx["trend_rows"]] == [
+            *(F.period_label(p, "id") for p in hist["period"]),
+            "Agustus 2025",
+        ]
+        want = [F.rupiah(v, 2, "id") for v in hist["va_per_worker_idr"]]
+        assert [t[2] for t in ctx["trend_rows"][:-1]] == want
+        # the same context from a Series without an index (the single-report path)
+        alone = build_company_context(st, inp, pd.Series(row), "id", "5 September 2025")
+        assert render_company_report(alone) == render_company_report(ctx)
+        page = st.read_text(f"processed/bulletins/{PERIOD}/companies/{row['nib']}.html")
+        assert page == render_company_report(ctx)
+    assert (
+        r["counts"]["company_reports"]
+        == len(inp.companies)
+        == len(st.listdir(f"processed/bulletins/{PERIOD}/companies"))
+    )
+
+
+def test_company_benchmarks_only_published_cells_from_the_index(storage):
+    import tasks.company_report as cr
+
+    inp = load_inputs(storage, PERIOD)
+    agg = inp.aggregates
+    hidden = agg[agg["suppressed"].fillna(True).astype(bool)]
+    assert not hidden.empty  # the fixture has suppressed cells
+    idx = cr.report_index(storage, inp)
+    cells = [c for v in idx.cells.values() for c in v]
+    published = agg[~agg["suppressed"].fillna(True).astype(bool)]
+    assert len(cells) == len(published[published["level"].isin(["kabkota", "sector", "total"])])
+    for row in inp.companies.to_dict("records"):
+        bench = build_company_context(storage, inp, row, "id", "5 September 2025", idx)["benchmarks"]
+        lv = published["level"]
+        want = published[
+            ((lv == "kabkota") & (published["kabkota_code"] == row["kabkota_code"]))
+            | ((lv == "sector") & (published["pdrb_group"] == row["pdrb_group"]))
+            | (lv == "total")
+        ]
+        assert [b["month"] for b in bench] == [
+            F.rupiah(v, 2, "id")
+            for lvl in ("kabkota", "sector", "total")
+            for v in want.loc[want["level"] == lvl, "va_per_worker_idr"]
+        ]
+
+
+def test_companies_folder_is_one_swap_without_stale_reports(storage, monkeypatch):
+    import os
+
+    base = f"processed/bulletins/{PERIOD}/companies"
+    storage.write_text(f"{base}/0000000000000.html", "laporan lama perusahaan yang sudah keluar")
+    synced: list[str] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
+    produce_period(storage, PERIOD, "id", RUN, [])
+    names = storage.listdir(base)
+    assert "0000000000000.html" not in names and len(names) == 7
+    assert synced and not [
+        p for p in synced if "/companies/" in p or "/.companies.tmp-" in p
+    ]  # built aside, swapped in once
+    assert not [n for n in storage.listdir(f"processed/bulletins/{PERIOD}") if n.startswith(".")]

@@ -155,3 +155,57 @@ def test_recipients_csv_and_message_structure():
     msg = build_message(_bulletin_msg(), SENDER)
     assert msg.get_content_type() == "multipart/mixed"
     assert not msg.defects
+
+
+def _ledger_writes(st: Storage, monkeypatch) -> list[int]:
+    """Count the rewrites of the ledger file."""
+    writes: list[int] = []
+    real = st.write_text
+
+    def spy(rel, text, encoding="utf-8"):
+        if rel == L.LEDGER:
+            writes.append(text.count("\n"))
+        real(rel, text, encoding)
+
+    monkeypatch.setattr(st, "write_text", spy)
+    return writes
+
+
+def test_outbox_ledger_read_once_written_once_per_run(tmp_path, monkeypatch):
+    st = Storage(tmp_path / "data")
+    writes = _ledger_writes(st, monkeypatch)
+    msgs = [_bulletin_msg(f"r{i}@x.invalid") for i in range(30)]
+    assert deliver(st, PERIOD, msgs, SENDER, None)["counts"]["outbox"] == 30
+    assert writes == [30]  # one append of 30 lines, not 30 rewrites of a growing file
+    assert len(st.walk_files("processed/outbox", "*.eml")) == 30
+    # the re-run skips all (recipients compared case-insensitively) and writes nothing
+    again = [_bulletin_msg(f"R{i}@X.invalid") for i in range(30)] + [_bulletin_msg("baru@x.invalid")]
+    res = deliver(st, PERIOD, again, SENDER, None)
+    assert res["counts"] == {"sent": 0, "outbox": 1, "failed": 0, "skipped": 30}
+    assert writes == [30, 31]
+    assert [e["recipient"] for e in L.read_ledger(st)][-1] == "baru@x.invalid"
+
+
+def test_smtp_ledger_flushed_in_batches_and_on_interruption(tmp_path, monkeypatch):
+    import tasks.mailer as mailer
+
+    monkeypatch.setattr(mailer, "LEDGER_FLUSH_EVERY", 2)
+    st = Storage(tmp_path / "data")
+    writes = _ledger_writes(st, monkeypatch)
+    sent: list[str] = []
+
+    def send(msg, cfg):
+        if len(sent) == 5:
+            raise KeyboardInterrupt  # the run is stopped mid-way
+        sent.append(msg["To"])
+
+    cfg = SmtpConfig(host="smtp.invalid", retries=0)
+    msgs = [_bulletin_msg(f"r{i}@x.invalid") for i in range(8)]
+    with pytest.raises(KeyboardInterrupt):
+        deliver(st, PERIOD, msgs, SENDER, cfg, send=send)
+    assert writes == [2, 4, 5]  # every 2 messages, and what was sent before the interruption
+    assert [e["status"] for e in L.read_ledger(st)] == [L.SENT] * 5
+    # the next run sends only the three that were not sent
+    sent.clear()
+    res = deliver(st, PERIOD, msgs, SENDER, cfg, send=lambda m, c: sent.append(m["To"]))
+    assert res["counts"]["skipped"] == 5 and res["counts"]["sent"] == 3 and len(sent) == 3

@@ -133,3 +133,22 @@ def test_safe_receipt_names():
     n = rc.safe_name("../../etc/passwd <x>.csv", "abcdef0123")
     assert "/" not in n and ".." not in n and n.startswith("berkas-") and n.endswith("-abcdef01")
     assert rc.period_label("2025-08") == "Agustus 2025"
+
+
+def test_receipts_folder_swapped_in_once_without_fsync_per_file(data_root, monkeypatch):
+    import os
+
+    st = Storage(data_root)
+    folder = f"{rc.RECEIPTS_DATASET}/period={PERIOD}"
+    st.write_text(f"{folder}/9999999999999.txt", "tanda terima lama dari run sebelumnya")
+    outcome, outs = process(data_root)
+    synced: list[str] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
+    urls = rc.write_receipts(st, outcome, {})
+    assert not [p for p in synced if "/receipts/" in p]  # the folder is swapped in, files not fsynced
+    texts = rc.render_receipts(outcome, {})
+    assert st.listdir(folder) == sorted(texts)  # exactly this run's receipts: the stale one is gone
+    assert all(st.read_text(f"{folder}/{n}") == t for n, t in texts.items())
+    assert urls == [st.url(f"{folder}/{n}") for n in sorted(texts)]
+    assert not [n for n in st.listdir(rc.RECEIPTS_DATASET) if n.startswith(".")]

@@ -28,15 +28,22 @@ import hashlib
 import html
 import io
 import itertools
+import os
+import pickle
 import posixpath
 import re
+import struct
+import subprocess
+import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -380,6 +387,9 @@ class _FormulaWithoutValue:
 
     def __repr__(self) -> str:
         return "<rumus tanpa nilai>"
+
+    def __reduce__(self) -> str:
+        return "FORMULA_NO_VALUE"  # the one instance, also after a trip to a worker process
 
 
 FORMULA_NO_VALUE = _FormulaWithoutValue()
@@ -1310,6 +1320,166 @@ class _Typer:
             self.add_typed(typed, errors)
 
 
+# --- small files, in a process pool for big periods -----------------------------------------------------
+# A national month has ~10^4 one-company files of a few kB: each costs a few ms of parsing and they are
+# independent, so they are parsed by worker processes (results in the same order, the same functions:
+# identical output). Starting a worker costs ~1-2 s of imports, so small periods stay in-process.
+POOL_MIN_FILES = 2_000
+POOL_MAX_WORKERS = 2
+POOL_BATCH_FILES = 64
+
+
+@dataclass
+class _SmallFile:
+    name: str
+    rel: str
+    probe: _Probe
+
+
+@dataclass
+class _Outcome:
+    """What reading one file gave: its blocks and notices, or why it was rejected."""
+
+    blocks: list[tuple[pd.DataFrame | _RawRows, list[dict]]]
+    rejected: tuple[str, str, str, list[dict]] | None = None  # code, reason_id, reason_en, notes
+    failed: str | None = None  # the exception type of an unexpected failure
+
+
+class _ReadFailed(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _read_small(storage: Storage, f: _SmallFile, max_uncompressed_bytes: int, chunk_rows: int) -> _Outcome:
+    """Read a file whose bytes the probe holds, all at once (an outcome travels between processes)."""
+    try:
+        return _Outcome(list(_read_one(storage, f.rel, f.name, f.probe, max_uncompressed_bytes, chunk_rows)))
+    except FileRejected as rej:
+        return _Outcome([], (rej.code, rej.reason_id, rej.reason_en, rej.notes))
+    except Exception as exc:  # reported as read_failed, like a streamed file
+        return _Outcome([], failed=type(exc).__name__)
+
+
+def _replay(outcome: _Outcome) -> Iterator[tuple[pd.DataFrame | _RawRows, list[dict]]]:
+    yield from outcome.blocks
+    if outcome.rejected is not None:
+        code, rid, ren, notes = outcome.rejected
+        rej = FileRejected(code, rid, ren)
+        rej.notes = notes
+        raise rej
+    if outcome.failed is not None:
+        raise _ReadFailed(outcome.failed)
+
+
+_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+def _send(fh: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(struct.pack("<Q", len(data)))
+    fh.write(data)
+    fh.flush()
+
+
+def _recv(fh: IO[bytes]) -> Any:
+    head = fh.read(8)
+    if len(head) < 8:
+        return None
+    (n,) = struct.unpack("<Q", head)
+    data = fh.read(n)
+    if len(data) < n:
+        return None
+    # Only our own worker processes are on the other end of these pipes.
+    return pickle.loads(data)  # noqa: S301
+
+
+def _worker_main() -> None:
+    """A reader worker: settings first, then batches of small files until stdin closes."""
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the result stream
+    global USE_CALAMINE, USE_FAST_CSV
+    storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows = _recv(inp)
+    while (batch := _recv(inp)) is not None:
+        _send(out, [_read_small(storage, f, max_uncompressed_bytes, chunk_rows) for f in batch])
+
+
+def _workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, POOL_MAX_WORKERS))
+
+
+def _feed(proc: subprocess.Popen, first: object, batches: list[list[_SmallFile]]) -> None:
+    try:
+        _send(proc.stdin, first)  # type: ignore[arg-type]
+        for b in batches:
+            _send(proc.stdin, b)  # type: ignore[arg-type]
+        proc.stdin.close()  # type: ignore[union-attr]
+    except (OSError, ValueError):  # the worker died; the reader notices and reads in-process
+        pass
+
+
+def _read_small_files(
+    storage: Storage, files: list[_SmallFile], max_uncompressed_bytes: int, chunk_rows: int
+) -> Iterator[_Outcome]:
+    """Outcomes in the order of ``files``: from worker processes when there are many, else in-process.
+
+    Workers are plain ``python -c`` processes fed through pipes (not multiprocessing, which re-runs
+    the caller's main script in every worker when it lacks a ``__main__`` guard). Batch i goes to
+    worker i mod n and results are read back in batch order, so the output is the serial output.
+    If a worker cannot start or dies, the remaining files are read in-process.
+    """
+    workers = _workers()
+    done = 0
+    if len(files) >= POOL_MIN_FILES and workers > 1:
+        batches = [files[i : i + POOL_BATCH_FILES] for i in range(0, len(files), POOL_BATCH_FILES)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([_PROJECT_ROOT, *filter(None, [env.get("PYTHONPATH")])])
+        settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows)
+        procs: list[subprocess.Popen] = []
+        feeders: list[threading.Thread] = []
+        try:
+            for w in range(workers):
+                proc = subprocess.Popen(
+                    [sys.executable, "-W", "ignore", "-c",
+                     "from tasks.submission_readers import _worker_main; _worker_main()"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    env=env,
+                    cwd=_PROJECT_ROOT,
+                )  # fmt: skip
+                procs.append(proc)
+                t = threading.Thread(target=_feed, args=(proc, settings, batches[w::workers]), daemon=True)
+                t.start()
+                feeders.append(t)
+            for i in range(len(batches)):
+                outcomes = _recv(procs[i % workers].stdout)  # type: ignore[arg-type]
+                if outcomes is None:
+                    break
+                for outcome in outcomes:
+                    yield outcome
+                    done += 1
+        except OSError:  # no worker processes here
+            pass
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                for fh in (proc.stdin, proc.stdout):
+                    try:
+                        fh.close()  # type: ignore[union-attr]
+                    except OSError:
+                        pass
+            for t in feeders:
+                t.join(timeout=5)
+    for f in files[done:]:
+        yield _read_small(storage, f, max_uncompressed_bytes, chunk_rows)
+
+
 def read_period(
     storage: Storage,
     period: str,
@@ -1338,21 +1508,31 @@ def read_period(
     manifest = register_files(storage, period, [(n, p.sha256, p.size) for n, p in probes.items()], now=now)
     order = sorted(names, key=lambda n: manifest[(n, probes[n].sha256)].first_seen_order)
 
+    # Files the probe read whole are parsed ahead (in a pool for big periods); the others stream here.
+    small = [
+        _SmallFile(n, f"{folder}/{n}", probes[n]) for n in order if probes[n].size <= len(probes[n].head)
+    ]
+    outcomes = _read_small_files(storage, small, max_uncompressed_bytes, chunk_rows)
+    small_names = {f.name for f in small}
+
     typer = _Typer(chunk_rows)
     file_errors: list[dict] = []
     files: list[FileRecord] = []
     for name in order:
         probe = probes[name]
         entry = manifest[(name, probe.sha256)]
+        source = (
+            _replay(next(outcomes))
+            if name in small_names
+            else _read_one(storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows)
+        )
         pending: list[pd.DataFrame | _RawRows] = []
         typed: list[pd.DataFrame] = []
         cell_errors: list[pd.DataFrame] = []
         notes: list[dict] = []
         status, rows_read = "read", 0
         try:
-            for block, block_notes in _read_one(
-                storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows
-            ):
+            for block, block_notes in source:
                 notes.extend(block_notes)
                 if not len(block):
                     continue
@@ -1376,7 +1556,8 @@ def read_period(
             notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
         except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
             status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-            rej = _rejected("read_failed", name, detail=type(exc).__name__)
+            detail = exc.detail if isinstance(exc, _ReadFailed) else type(exc).__name__
+            rej = _rejected("read_failed", name, detail=detail)
             notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
         typer.add_typed(typed, cell_errors)
         typer.add(pending)

@@ -546,3 +546,53 @@ def test_small_csv_split_in_python_matches_pandas(storage, monkeypatch):
     assert res.rows["source_file"].value_counts()["kosong_tengah.csv"] == 2
     assert res.rows.loc[res.rows["source_file"] == "kosong_tengah.csv", "source_row"].tolist() == [4, 7]
     assert _file_error(res, "lebih.csv")["reason_code"] == "bad_structure"
+
+
+def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
+    """Many small files are parsed by worker processes; the result must be the serial one, in the
+    same order, including formula cells, rejected files and quoted CSVs."""
+    import tasks.submission_readers as sr
+
+    for i in range(6):
+        put(
+            storage,
+            f"perusahaan_{i}.xlsx",
+            xlsx_bytes({"Isian": [LABELS, _xlsx_row({"nib": f"91000000001{i:02d}"})]}),
+        )
+        put(storage, f"perusahaan_{i}.csv", csv_bytes([good_row(40 + i)]))
+    put(storage, "rumus.xlsx", xlsx_bytes({"Isian": [LABELS, _xlsx_row({"net_sales": "=1+1"})]}))
+    put(storage, "terpotong.xlsx", xlsx_bytes({"Isian": [LABELS, _xlsx_row()]})[:500])
+    put(storage, "kutip.csv", csv_bytes([dict(good_row(50), company_name='PT "Kutip"; Jaya')]))
+    put(storage, "kosong.csv", b"")
+    monkeypatch.setattr(sr, "POOL_MIN_FILES", 10**9)
+    serial = read_period(storage, PERIOD)
+    started: list[int] = []
+    real_popen = sr.subprocess.Popen
+    monkeypatch.setattr(sr.subprocess, "Popen", lambda *a, **k: started.append(1) or real_popen(*a, **k))
+    monkeypatch.setattr(sr, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(sr, "POOL_BATCH_FILES", 3)
+    monkeypatch.setattr(sr, "_workers", lambda: 2)
+    pooled = read_period(storage, PERIOD)
+    assert len(started) == 2  # the pool really ran
+    pd.testing.assert_frame_equal(serial.rows, pooled.rows)
+    pd.testing.assert_frame_equal(serial.cell_errors, pooled.cell_errors)
+    pd.testing.assert_frame_equal(serial.file_errors, pooled.file_errors)
+    assert serial.files == pooled.files
+    assert (pooled.cell_errors["reason_code"] == "formula_without_value").sum() == 1
+    assert _status(pooled, "terpotong.xlsx") == "unreadable" and len(pooled.rows) == 15
+
+
+def test_a_worker_that_cannot_start_falls_back_to_in_process(storage, monkeypatch):
+    import tasks.submission_readers as sr
+
+    for i in range(4):
+        put(storage, f"p{i}.csv", csv_bytes([good_row(60 + i)]))
+
+    def no_processes(*a, **k):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(sr.subprocess, "Popen", no_processes)
+    monkeypatch.setattr(sr, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(sr, "_workers", lambda: 2)
+    res = _read(storage)
+    assert len(res.rows) == 5 and res.file_errors.empty

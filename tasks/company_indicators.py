@@ -19,6 +19,8 @@ conventions that are choices, not facts:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -87,10 +89,30 @@ def lookup_deflator(
     """Deflator and its source per row: the most specific match wins (group+month, group+year,
     "*"+month, "*"+year); NaN/None where nothing matches."""
     idx = pdrb_group.index
+    if deflators is None or deflators.empty:
+        return pd.Series(np.nan, index=idx, dtype="float64"), pd.Series(None, index=idx, dtype="object")
+    # a year has a few hundred distinct (group, period) pairs: look those up, not every row
+    g_codes, g_uniq = pd.factorize(pdrb_group, use_na_sentinel=False)
+    p_codes, p_uniq = pd.factorize(period, use_na_sentinel=False)
+    pair = g_codes.astype("int64") * max(len(p_uniq), 1) + p_codes
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    value, source = _lookup_deflator_rows(
+        pd.Series(np.asarray(g_uniq, dtype=object)[pairs // max(len(p_uniq), 1)]),
+        pd.Series(np.asarray(p_uniq, dtype=object)[pairs % max(len(p_uniq), 1)]),
+        deflators,
+    )
+    return (
+        pd.Series(value.to_numpy()[inverse], index=idx, dtype="float64"),
+        pd.Series(source.to_numpy(dtype=object)[inverse], index=idx, dtype="object"),
+    )
+
+
+def _lookup_deflator_rows(
+    pdrb_group: pd.Series, period: pd.Series, deflators: pd.DataFrame
+) -> tuple[pd.Series, pd.Series]:
+    idx = pdrb_group.index
     value = pd.Series(np.nan, index=idx, dtype="float64")
     source = pd.Series(None, index=idx, dtype="object")
-    if deflators is None or deflators.empty:
-        return value, source
     year = period.str.slice(0, 4)
     table = deflators.set_index(["pdrb_group", "period"])
     for group_key, period_key in ((pdrb_group, period), (pdrb_group, year), (None, period), (None, year)):
@@ -110,12 +132,11 @@ def _num(df: pd.DataFrame, col: str) -> pd.Series:
 
 def _div(num: pd.Series, den: pd.Series) -> pd.Series:
     """num / den as float; null where den is 0 or either side is null (never inf)."""
-    num = num.astype("float64")
-    den = den.astype("float64")
-    ok = den.notna() & num.notna() & (den != 0)
-    out = pd.Series(np.nan, index=num.index, dtype="float64")
-    out[ok] = num[ok] / den[ok]
-    return out
+    n = num.to_numpy(dtype="float64", na_value=np.nan)
+    d = den.to_numpy(dtype="float64", na_value=np.nan)
+    out = np.full(len(n), np.nan)
+    np.divide(n, d, out=out, where=~np.isnan(n) & ~np.isnan(d) & (d != 0))
+    return pd.Series(out, index=num.index, dtype="float64")
 
 
 def _sum_items(df: pd.DataFrame, required: tuple[str, ...], optional: tuple[str, ...]) -> pd.Series:
@@ -144,21 +165,80 @@ def labour_cost(df: pd.DataFrame) -> pd.Series:
 
 
 # --- indices ---------------------------------------------------------------------------------------
-def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | None) -> pd.DataFrame:
-    """Real VA per worker by (nib, period) over all given periods; a company's rows in one month are summed."""
-    cols = [c for c in INPUT_COLUMNS if c not in ("source_file", "source_row")]
-    rows = pd.concat([f[[c for c in cols if c in f.columns]] for f in frames], ignore_index=True)
-    rows["va"] = value_added(rows).astype("float64")
-    defl, _ = lookup_deflator(rows["pdrb_group"], rows["period"], deflators)
-    rows["va_real"] = rows["va"] * 100.0 / defl if deflators is not None else rows["va"]
-    rows["workers"] = _num(rows, "workers_avg_total")
-    rows["n_missing"] = (rows["va_real"].isna() | rows["workers"].isna()).astype("int64")
-    panel = rows.groupby(["nib", "period"], as_index=False, sort=True).agg(
-        va_real=("va_real", "sum"), workers=("workers", "sum"), n_missing=("n_missing", "sum")
+def _value_added_float(df: pd.DataFrame) -> np.ndarray:
+    """value_added(df) as float64 (NaN = null); plain int64 arithmetic when no item can be null."""
+    cols = (*VA_PLUS_REQUIRED, *VA_PLUS_OPTIONAL, *VA_MINUS_REQUIRED, *VA_MINUS_OPTIONAL)
+    if all(c in df.columns and df[c].dtype == np.int64 for c in cols):
+        plus = sum(df[c].to_numpy() for c in (*VA_PLUS_REQUIRED, *VA_PLUS_OPTIONAL))
+        minus = sum(df[c].to_numpy() for c in (*VA_MINUS_REQUIRED, *VA_MINUS_OPTIONAL))
+        return (plus - minus).astype("float64")
+    return value_added(df).to_numpy(dtype="float64", na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """Real VA per worker by (nib, period), sorted by nib then period; a company's rows in one month are
+    summed. Codes index ``nibs`` and ``periods`` (periods in string order)."""
+
+    nib: np.ndarray
+    per: np.ndarray
+    p: np.ndarray
+    nibs: np.ndarray
+    periods: np.ndarray
+    row_nib: np.ndarray  # nib code of each input row (-1 = missing), in input order
+
+
+def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | None) -> _Panel:
+    # integer codes and numpy arrays: the history is up to a year of rows, regrouped every month
+    nib_codes, nibs = pd.factorize(pd.concat([f["nib"] for f in frames], ignore_index=True))
+    per_codes, periods = pd.factorize(pd.concat([f["period"] for f in frames], ignore_index=True), sort=True)
+    va = np.concatenate([_value_added_float(f) for f in frames])
+    if deflators is not None:
+        defl, _ = lookup_deflator(
+            pd.concat([f["pdrb_group"] for f in frames], ignore_index=True),
+            pd.concat([f["period"] for f in frames], ignore_index=True),
+            deflators,
+        )
+        va_real = va * 100.0 / defl.to_numpy()
+    else:
+        va_real = va
+    workers = np.concatenate(
+        [
+            pd.to_numeric(f["workers_avg_total"], errors="coerce").to_numpy("float64", na_value=np.nan)
+            for f in frames
+        ]
     )
-    panel.loc[panel["n_missing"] > 0, ["va_real", "workers"]] = np.nan
-    panel["p"] = _div(panel["va_real"], panel["workers"])
-    return panel
+    keep = (nib_codes >= 0) & (per_codes >= 0)  # grouping dropped rows without a key
+    n_per = max(len(periods), 1)
+    key = nib_codes[keep].astype("int64") * n_per + per_codes[keep]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    va_real = va_real[keep][order]
+    workers = workers[keep][order]
+    missing = np.isnan(va_real) | np.isnan(workers)
+    # one row per (nib, period): its value is the group's sum (+ 0.0 as a sum gives); several rows are
+    # summed by pandas in input order (the stable sort kept it), so the floats are those of a groupby
+    va_real = va_real + 0.0
+    workers = workers + 0.0
+    if len(key) and np.any(key[1:] == key[:-1]):
+        run = np.r_[0, np.cumsum(key[1:] != key[:-1])]
+        frame = pd.DataFrame({"va_real": va_real, "workers": workers, "missing": missing.astype("int64")})
+        summed = frame.groupby(run, sort=True).sum()
+        va_real = summed["va_real"].to_numpy()
+        workers = summed["workers"].to_numpy()
+        missing = summed["missing"].to_numpy() > 0
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+    va_real = np.where(missing, np.nan, va_real)
+    workers = np.where(missing, np.nan, workers)
+    p = _div(pd.Series(va_real), pd.Series(workers)).to_numpy()
+    return _Panel(
+        nib=key // n_per,
+        per=key % n_per,
+        p=p,
+        nibs=np.asarray(nibs, dtype=object),
+        periods=np.asarray(periods, dtype=object),
+        row_nib=nib_codes,
+    )
 
 
 def productivity_indices(
@@ -170,35 +250,6 @@ def productivity_indices(
     where a link is undefined (productivity <= 0 or unknown): the fixed-base index comes back once both
     ends are positive again, the chain stays broken from that link on.
     """
-    period = current["period"].iloc[0] if len(current) else ""
-    frames = [current]
-    if history is not None and len(history):
-        frames.insert(0, history[history["period"] < period])
-    panel = _productivity_panel(frames, deflators)
-    panel = panel.sort_values(["nib", "period"], kind="stable").reset_index(drop=True)
-    grp = panel.groupby("nib", sort=False)
-    panel["base_period"] = grp["period"].transform("min")
-    first = panel["period"] == panel["base_period"]
-    prev_p = grp["p"].shift(1)
-    link = _div(panel["p"], prev_p).where((panel["p"] > 0) & (prev_p > 0))
-    broken = (link.isna() & ~first) | (first & ~(panel["p"] > 0))
-    broken_so_far = broken.astype("int64").groupby(panel["nib"]).cummax().astype(bool)
-    log_link = np.log(link.where(~first, 1.0).fillna(1.0))
-    panel["chain"] = (100.0 * np.exp(log_link.groupby(panel["nib"]).cumsum())).where(~broken_so_far)
-
-    base_p = panel.loc[first, ["nib", "p"]].rename(columns={"p": "p_base"})
-    cur = panel[panel["period"] == period].merge(base_p, on="nib", how="left")
-    prev = panel[["nib", "period", "p"]].rename(columns={"period": "prev_period", "p": "p_prev"})
-    cur["prev_period"] = previous_month(period) if period else ""
-    cur = cur.merge(prev, on=["nib", "prev_period"], how="left")
-    both_pos = lambda a, b: (a > 0) & (b > 0)  # noqa: E731
-    cur["productivity_index_prev"] = (100.0 * _div(cur["p"], cur["p_prev"])).where(
-        both_pos(cur["p"], cur["p_prev"])
-    )
-    cur["productivity_index_base"] = (100.0 * _div(cur["p"], cur["p_base"])).where(
-        both_pos(cur["p"], cur["p_base"])
-    )
-    cur = cur.rename(columns={"chain": "productivity_index_chain"})
     keep = [
         "nib",
         "base_period",
@@ -206,7 +257,72 @@ def productivity_indices(
         "productivity_index_base",
         "productivity_index_chain",
     ]
-    return current[["nib"]].merge(cur[keep], on="nib", how="left").set_index(current.index)
+    if not len(current):
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in keep}, index=current.index)
+    period = current["period"].iloc[0]
+    frames = [current]
+    if history is not None and len(history):
+        earlier = (history["period"] < period).to_numpy(dtype=bool, na_value=False)
+        cols = ["nib", "period", "pdrb_group", "workers_avg_total"]
+        cols += [c for c in (*VA_PLUS_REQUIRED, *VA_PLUS_OPTIONAL, *VA_MINUS_REQUIRED, *VA_MINUS_OPTIONAL)
+                 if c in history.columns]  # fmt: skip
+        frames.insert(0, history[cols][earlier] if not earlier.all() else history[cols])
+    panel = _productivity_panel(frames, deflators)
+    nib, per, p = panel.nib, panel.per, panel.p
+    n = len(nib)
+    first = np.r_[True, nib[1:] != nib[:-1]] if n else np.zeros(0, dtype=bool)
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    prev_p = np.r_[np.nan, p[:-1]] if n else p
+    prev_p = np.where(first, np.nan, prev_p)
+    both = (p > 0) & (prev_p > 0)
+    link = np.full(n, np.nan)
+    np.divide(p, prev_p, out=link, where=both)
+    broken = (np.isnan(link) & ~first) | (first & ~(p > 0))
+    n_broken = np.cumsum(broken)
+    broken_so_far = (n_broken - (n_broken - broken)[start]) > 0
+    log_link = np.log(np.where(first | np.isnan(link), 1.0, link))
+    # pandas' grouped cumulative sum, as before, so the chained index is the same float
+    cum = pd.Series(log_link).groupby(nib, sort=False).cumsum().to_numpy()
+    chain = np.where(broken_so_far, np.nan, 100.0 * np.exp(cum))
+
+    cur_code = int(np.searchsorted(panel.periods, period))
+    prev_code = int(np.searchsorted(panel.periods, previous_month(period)))
+    has_prev = prev_code < len(panel.periods) and panel.periods[prev_code] == previous_month(period)
+    at = np.flatnonzero(per == cur_code)
+    p_cur = p[at]
+    p_base = p[start[at]]
+    before = np.maximum(at - 1, 0)
+    p_prev = np.where((~first[at]) & (per[before] == prev_code) & has_prev, p[before], np.nan)
+    idx_prev = np.full(len(at), np.nan)
+    np.divide(p_cur, p_prev, out=idx_prev, where=(p_cur > 0) & (p_prev > 0))
+    idx_base = np.full(len(at), np.nan)
+    np.divide(p_cur, p_base, out=idx_base, where=(p_cur > 0) & (p_base > 0))
+    idx_prev = np.where(np.isnan(idx_prev), np.nan, 100.0 * idx_prev)
+    idx_base = np.where(np.isnan(idx_base), np.nan, 100.0 * idx_base)
+
+    # back to the current rows by company (several rows of one NIB share its figures)
+    row_of_nib = np.full(len(panel.nibs) + 1, -1, dtype="int64")
+    row_of_nib[nib[at]] = np.arange(len(at))
+    cur_nib = panel.row_nib[-len(current) :]
+    j = row_of_nib[np.where(cur_nib >= 0, cur_nib, len(panel.nibs))]
+    found = j >= 0
+    j = np.where(found, j, 0)
+
+    def pick(values: np.ndarray) -> np.ndarray:
+        return np.where(found, values[j] if len(values) else np.nan, np.nan)
+
+    base_period = np.asarray(panel.periods[per[start[at]]], dtype=object) if len(at) else np.array([], object)
+    base_col = np.where(found, base_period[j] if len(at) else None, np.nan).astype(object)
+    return pd.DataFrame(
+        {
+            "nib": current["nib"].to_numpy(),
+            "base_period": base_col,
+            "productivity_index_prev": pick(idx_prev),
+            "productivity_index_base": pick(idx_base),
+            "productivity_index_chain": pick(chain[at]),
+        },
+        index=current.index,
+    )
 
 
 # --- the indicators --------------------------------------------------------------------------------

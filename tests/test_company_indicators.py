@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tasks.company_indicators import (
     compute_company_indicators,
@@ -211,3 +213,63 @@ def test_history_rows_of_the_current_period_are_ignored() -> None:
     hist = _history(("2025-07", 40_000_000), ("2025-08", 1_000_000))
     r = compute_company_indicators(frame([base_row()]), history=hist).iloc[0]
     assert r["productivity_index_prev"] == pytest.approx(150.0)
+
+
+def _reference_indices(rows: pd.DataFrame, period: str) -> dict[str, tuple]:
+    """Indices by the definition, one company at a time (independent of the vectorised code)."""
+    out = {}
+    for nib, g in rows.groupby("nib"):
+        by_period = {}
+        for per, m in g.groupby("period"):
+            va = (
+                float((m["net_sales"] - 40_000_000).sum())
+                if m["workers_avg_total"].notna().all()
+                else math.nan
+            )
+            w = float(m["workers_avg_total"].sum())
+            by_period[per] = va / w if w else math.nan
+        if period not in by_period:
+            continue
+        pers = sorted(by_period)
+        ps = [by_period[q] for q in pers]
+        chain = 100.0 if ps[0] > 0 else math.nan
+        for a, b in zip(ps, ps[1:], strict=False):  # the current period is the latest one
+            chain = chain * b / a if a > 0 and b > 0 else math.nan
+        p = by_period[period]
+        prev = by_period.get(str(pd.Period(period, freq="M") - 1), math.nan)
+        idx_prev = 100.0 * p / prev if p > 0 and prev > 0 else math.nan
+        idx_base = 100.0 * p / ps[0] if p > 0 and ps[0] > 0 else math.nan
+        out[nib] = (pers[0], idx_prev, idx_base, chain)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),  # company: a small pool, so one company has several months (and duplicates)
+            st.sampled_from(["2025-05", "2025-06", "2025-07", "2025-08"]),  # gaps and disorder happen
+            st.integers(-20, 80),  # VA in juta: negative and zero links happen
+            st.sampled_from([0.0, 4.0, 10.0, 12.5, math.nan]),  # workers: zero and missing happen
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_property_indices_match_the_definition(rows: list) -> None:
+    df = frame(
+        [base_row(nib=f"{n:013d}", period=per, net_sales=va * 1_000_000 + 40_000_000, workers_avg_total=w,
+                  source_row=i + 2) for i, (n, per, va, w) in enumerate(rows)]
+    )  # fmt: skip
+    current = df[df["period"] == "2025-08"].reset_index(drop=True)
+    if current.empty:
+        return
+    history = df[df["period"] != "2025-08"]
+    out = compute_company_indicators(current, history=history)
+    want = _reference_indices(df, "2025-08")
+    for r in out.itertuples():
+        base, prev, base_idx, chain = want[r.nib]
+        assert r.base_period == base
+        for got, exp in ((r.productivity_index_prev, prev), (r.productivity_index_base, base_idx),
+                         (r.productivity_index_chain, chain)):  # fmt: skip
+            assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9), r.nib

@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -28,6 +29,7 @@ from flows.settings import PROJECT_ROOT, Settings
 from schemas.company import AGGREGATES_SCHEMA, COMPANY_INDICATORS_SCHEMA
 from tasks import benchmarks as bm
 from tasks.company_indicators import (
+    HISTORY_COLUMNS,
     compute_company_indicators,
     load_deflator_table,
     load_umk_table,
@@ -67,16 +69,24 @@ def read_accepted(storage: Storage, period: str) -> pd.DataFrame:
 
 
 def read_history(storage: Storage, period: str, nibs: set[str]) -> pd.DataFrame | None:
-    """Accepted rows of the given companies in all periods before ``period`` (for the indices)."""
+    """Accepted rows of the given companies in all periods before ``period`` (for the indices): only
+    the columns the indices use, companies filtered in Arrow before any pandas conversion (every
+    kab/kota partition reads the whole history, so this is most of the stage's reading)."""
+    value_set = pa.array(sorted(nibs), pa.string())
     frames = []
     for name in storage.listdir(SUBMISSIONS_DATASET):
         if not name.startswith("period=") or name[len("period=") :] >= period:
             continue
         for f in storage.walk_files(f"{SUBMISSIONS_DATASET}/{name}", "*.parquet"):
-            df = _read_parquet(storage, f)
+            with storage.open(f, "rb") as fh:
+                pfile = pq.ParquetFile(fh)
+                names = pfile.schema_arrow.names
+                table = pfile.read(columns=[c for c in HISTORY_COLUMNS if c in names])
+            table = table.filter(pc.is_in(pc.cast(table["nib"], pa.string()), value_set=value_set))
+            df = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
             if "period" not in df.columns:
                 df["period"] = name[len("period=") :]
-            frames.append(df[df["nib"].astype("str").isin(nibs)])
+            frames.append(df)
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else None
 

@@ -33,6 +33,11 @@ VA_MINUS_OPTIONAL = ("purch_goods_for_resale",)
 LC_REQUIRED = ("wages_salaries", "employer_social_contrib")
 LC_OPTIONAL = ("other_benefits",)
 
+# what the productivity indices read from earlier periods
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "nib", "period", "pdrb_group", "workers_avg_total",
+    *VA_PLUS_REQUIRED, *VA_PLUS_OPTIONAL, *VA_MINUS_REQUIRED, *VA_MINUS_OPTIONAL,
+)  # fmt: skip
 INPUT_COLUMNS: tuple[str, ...] = (
     "nib", "company_name", "kbli_code", "kbli_section", "pdrb_group", "kabkota_code", "period",
     "net_sales", "other_operating_income", "chg_inventory_fg_wip", "purch_raw_materials", "purch_energy",
@@ -263,9 +268,7 @@ def productivity_indices(
     frames = [current]
     if history is not None and len(history):
         earlier = (history["period"] < period).to_numpy(dtype=bool, na_value=False)
-        cols = ["nib", "period", "pdrb_group", "workers_avg_total"]
-        cols += [c for c in (*VA_PLUS_REQUIRED, *VA_PLUS_OPTIONAL, *VA_MINUS_REQUIRED, *VA_MINUS_OPTIONAL)
-                 if c in history.columns]  # fmt: skip
+        cols = [c for c in HISTORY_COLUMNS if c in history.columns]
         frames.insert(0, history[cols][earlier] if not earlier.all() else history[cols])
     panel = _productivity_panel(frames, deflators)
     nib, per, p = panel.nib, panel.per, panel.p

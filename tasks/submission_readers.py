@@ -283,9 +283,18 @@ def match_header(text: object) -> str | None:
     return _match_header_text(str(text))
 
 
+@lru_cache(maxsize=1)
+def _keys_have_letters() -> bool:
+    return all(k.upper() != k.lower() for k in header_lookup())
+
+
 @lru_cache(maxsize=65_536)
 def _match_header_text(text: str) -> str | None:
     raw = text.strip()
+    # Numbers, dates and codes in data rows (ASCII without a letter) cannot name a field when every
+    # known header has a letter; this skips normalising them while the header row is searched.
+    if raw.isascii() and raw.upper() == raw.lower() and _keys_have_letters():
+        return None
     if not raw:
         return None
     lookup = header_lookup()
@@ -1327,6 +1336,8 @@ class _Typer:
 POOL_MIN_FILES = 2_000
 POOL_MAX_WORKERS = 2
 POOL_BATCH_FILES = 64
+POOL_BATCH_BYTES = 8_000_000
+POOL_MAX_FILE_BYTES = 8_000_000  # parsed whole by a worker (its rows travel back at once)
 
 
 @dataclass
@@ -1405,6 +1416,7 @@ def _worker_main() -> None:
 
 
 def _workers() -> int:
+    """Worker processes for a big period: the cores this process may use, at most POOL_MAX_WORKERS."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -1422,25 +1434,35 @@ def _feed(proc: subprocess.Popen, first: object, batches: list[list[_SmallFile]]
         pass
 
 
+def _batches(files: list[_SmallFile]) -> list[list[_SmallFile]]:
+    out: list[list[_SmallFile]] = [[]]
+    size = 0
+    for f in files:
+        if out[-1] and (len(out[-1]) >= POOL_BATCH_FILES or size + f.probe.size > POOL_BATCH_BYTES):
+            out.append([])
+            size = 0
+        out[-1].append(f)
+        size += f.probe.size
+    return [b for b in out if b]
+
+
 def _read_small_files(
-    storage: Storage, files: list[_SmallFile], max_uncompressed_bytes: int, chunk_rows: int
-) -> Iterator[_Outcome]:
-    """Outcomes in the order of ``files``: from worker processes when there are many, else in-process.
+    storage: Storage, files: list[_SmallFile], max_uncompressed_bytes: int, chunk_rows: int, workers: int
+) -> _Ahead:
+    """Outcomes in the order of ``files``: from ``workers`` processes (started now), or in-process.
 
     Workers are plain ``python -c`` processes fed through pipes (not multiprocessing, which re-runs
     the caller's main script in every worker when it lacks a ``__main__`` guard). Batch i goes to
     worker i mod n and results are read back in batch order, so the output is the serial output.
     If a worker cannot start or dies, the remaining files are read in-process.
     """
-    workers = _workers()
-    done = 0
-    if len(files) >= POOL_MIN_FILES and workers > 1:
-        batches = [files[i : i + POOL_BATCH_FILES] for i in range(0, len(files), POOL_BATCH_FILES)]
+    procs: list[subprocess.Popen] = []
+    feeders: list[threading.Thread] = []
+    batches = _batches(files)
+    if workers > 1:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([_PROJECT_ROOT, *filter(None, [env.get("PYTHONPATH")])])
         settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows)
-        procs: list[subprocess.Popen] = []
-        feeders: list[threading.Thread] = []
         try:
             for w in range(workers):
                 proc = subprocess.Popen(
@@ -1455,27 +1477,67 @@ def _read_small_files(
                 t = threading.Thread(target=_feed, args=(proc, settings, batches[w::workers]), daemon=True)
                 t.start()
                 feeders.append(t)
-            for i in range(len(batches)):
-                outcomes = _recv(procs[i % workers].stdout)  # type: ignore[arg-type]
-                if outcomes is None:
-                    break
-                for outcome in outcomes:
-                    yield outcome
-                    done += 1
         except OSError:  # no worker processes here
-            pass
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                proc.wait()
-                for fh in (proc.stdin, proc.stdout):
-                    try:
-                        fh.close()  # type: ignore[union-attr]
-                    except OSError:
-                        pass
-            for t in feeders:
-                t.join(timeout=5)
+            _stop(procs, feeders)
+            procs, feeders = [], []
+    return _Ahead(
+        _collect(storage, files, batches, procs, feeders, max_uncompressed_bytes, chunk_rows), procs, feeders
+    )
+
+
+class _Ahead:
+    """The outcomes, and a close() that stops the workers even if no outcome was taken."""
+
+    def __init__(self, gen: Iterator[_Outcome], procs: list, feeders: list) -> None:
+        self.gen, self.procs, self.feeders = gen, procs, feeders
+
+    def __iter__(self) -> Iterator[_Outcome]:
+        return self
+
+    def __next__(self) -> _Outcome:
+        return next(self.gen)
+
+    def close(self) -> None:
+        self.gen.close()  # type: ignore[attr-defined]
+        _stop(self.procs, self.feeders)
+
+
+def _stop(procs: list[subprocess.Popen], feeders: list[threading.Thread]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for fh in (proc.stdin, proc.stdout):
+            try:
+                fh.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+    for t in feeders:
+        t.join(timeout=5)
+
+
+def _collect(
+    storage: Storage,
+    files: list[_SmallFile],
+    batches: list[list[_SmallFile]],
+    procs: list[subprocess.Popen],
+    feeders: list[threading.Thread],
+    max_uncompressed_bytes: int,
+    chunk_rows: int,
+) -> Iterator[_Outcome]:
+    done = 0
+    try:
+        for i in range(len(batches) if procs else 0):
+            outcomes = _recv(procs[i % len(procs)].stdout)  # type: ignore[arg-type]
+            if outcomes is None:  # the worker died: the rest in-process
+                break
+            for outcome in outcomes:
+                yield outcome
+                done += 1
+    except OSError:
+        pass
+    finally:
+        _stop(procs, feeders)
     for f in files[done:]:
         yield _read_small(storage, f, max_uncompressed_bytes, chunk_rows)
 
@@ -1508,83 +1570,92 @@ def read_period(
     manifest = register_files(storage, period, [(n, p.sha256, p.size) for n, p in probes.items()], now=now)
     order = sorted(names, key=lambda n: manifest[(n, probes[n].sha256)].first_seen_order)
 
-    # Files the probe read whole are parsed ahead (in a pool for big periods); the others stream here.
+    # Files the probe read whole are parsed ahead; in a big period worker processes parse them and
+    # the medium-sized ones too (bulk exports), while this process types. Big files stream here.
+    whole = sum(1 for n in order if probes[n].size <= len(probes[n].head))
+    workers = _workers() if whole >= POOL_MIN_FILES else 1
+    limit = POOL_MAX_FILE_BYTES if workers > 1 else SNIFF_BYTES
     small = [
-        _SmallFile(n, f"{folder}/{n}", probes[n]) for n in order if probes[n].size <= len(probes[n].head)
+        _SmallFile(n, f"{folder}/{n}", probes[n])
+        for n in order
+        if probes[n].size <= len(probes[n].head) or probes[n].size <= limit
     ]
-    outcomes = _read_small_files(storage, small, max_uncompressed_bytes, chunk_rows)
+    outcomes = _read_small_files(storage, small, max_uncompressed_bytes, chunk_rows, workers)
     small_names = {f.name for f in small}
 
     typer = _Typer(chunk_rows)
     file_errors: list[dict] = []
     files: list[FileRecord] = []
-    for name in order:
-        probe = probes[name]
-        entry = manifest[(name, probe.sha256)]
-        source = (
-            _replay(next(outcomes))
-            if name in small_names
-            else _read_one(storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows)
-        )
-        pending: list[pd.DataFrame | _RawRows] = []
-        typed: list[pd.DataFrame] = []
-        cell_errors: list[pd.DataFrame] = []
-        notes: list[dict] = []
-        status, rows_read = "read", 0
-        try:
-            for block, block_notes in source:
-                notes.extend(block_notes)
-                if not len(block):
-                    continue
-                if isinstance(block, _RawRows):
-                    block.source_file, block.file_sha256 = name, probe.sha256
-                    block.file_order = entry.first_seen_order
-                else:
-                    block["source_file"] = name
-                    block["file_sha256"] = probe.sha256
-                    block["file_order"] = np.int64(entry.first_seen_order)
-                rows_read += len(block)
-                pending.append(block)
-                # A big file is typed as it streams; its raw text is never held whole.
-                if sum(len(b) for b in pending) >= chunk_rows:
-                    t, e = typer.type_now(pending)
-                    typed.extend(t)
-                    cell_errors.extend(e)
-                    pending = []
-        except FileRejected as rej:
-            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
-        except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
-            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-            detail = exc.detail if isinstance(exc, _ReadFailed) else type(exc).__name__
-            rej = _rejected("read_failed", name, detail=detail)
-            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
-        typer.add_typed(typed, cell_errors)
-        typer.add(pending)
-        if status == "read" and rows_read == 0:
-            notes.append(
-                _file_error(
-                    name,
-                    "header_only",
-                    f"Berkas '{name}' hanya berisi judul kolom tanpa baris data. Isi data perusahaan di "
-                    "bawah judul kolom lalu kirim ulang.",
-                    f"File '{name}' has a header but no data rows. Fill in the rows and send it again.",
-                    "warning",
+    try:
+        for name in order:
+            probe = probes[name]
+            entry = manifest[(name, probe.sha256)]
+            source = (
+                _replay(next(outcomes))
+                if name in small_names
+                else _read_one(storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows)
+            )
+            pending: list[pd.DataFrame | _RawRows] = []
+            typed: list[pd.DataFrame] = []
+            cell_errors: list[pd.DataFrame] = []
+            notes: list[dict] = []
+            status, rows_read = "read", 0
+            try:
+                for block, block_notes in source:
+                    notes.extend(block_notes)
+                    if not len(block):
+                        continue
+                    if isinstance(block, _RawRows):
+                        block.source_file, block.file_sha256 = name, probe.sha256
+                        block.file_order = entry.first_seen_order
+                    else:
+                        block["source_file"] = name
+                        block["file_sha256"] = probe.sha256
+                        block["file_order"] = np.int64(entry.first_seen_order)
+                    rows_read += len(block)
+                    pending.append(block)
+                    # A big file is typed as it streams; its raw text is never held whole.
+                    if sum(len(b) for b in pending) >= chunk_rows:
+                        t, e = typer.type_now(pending)
+                        typed.extend(t)
+                        cell_errors.extend(e)
+                        pending = []
+            except FileRejected as rej:
+                status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+                notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
+            except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
+                status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+                detail = exc.detail if isinstance(exc, _ReadFailed) else type(exc).__name__
+                rej = _rejected("read_failed", name, detail=detail)
+                notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
+            typer.add_typed(typed, cell_errors)
+            typer.add(pending)
+            if status == "read" and rows_read == 0:
+                notes.append(
+                    _file_error(
+                        name,
+                        "header_only",
+                        f"Berkas '{name}' hanya berisi judul kolom tanpa baris data. Isi data perusahaan di "
+                        "bawah judul kolom lalu kirim ulang.",
+                        f"File '{name}' has a header but no data rows. Fill in the rows and send it again.",
+                        "warning",
+                    )
+                )
+            file_errors.extend(notes)
+            files.append(
+                FileRecord(
+                    file=name,
+                    sha256=probe.sha256,
+                    size_bytes=probe.size,
+                    first_seen_order=entry.first_seen_order,
+                    first_seen_at=entry.first_seen_at,
+                    format=_format_of(name, probe.head),
+                    status=status,
+                    rows_read=rows_read,
                 )
             )
-        file_errors.extend(notes)
-        files.append(
-            FileRecord(
-                file=name,
-                sha256=probe.sha256,
-                size_bytes=probe.size,
-                first_seen_order=entry.first_seen_order,
-                first_seen_at=entry.first_seen_at,
-                format=_format_of(name, probe.head),
-                status=status,
-                rows_read=rows_read,
-            )
-        )
+    finally:
+        outcomes.close()
     typer.flush()
     rows = _concat_rows(typer.typed)
     # Reading order: manifest order, then sheets and rows as they appear in each file.

@@ -564,6 +564,7 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     put(storage, "terpotong.xlsx", xlsx_bytes({"Isian": [LABELS, _xlsx_row()]})[:500])
     put(storage, "kutip.csv", csv_bytes([dict(good_row(50), company_name='PT "Kutip"; Jaya')]))
     put(storage, "kosong.csv", b"")
+    put(storage, "ekspor.csv", csv_bytes([good_row(100 + i) for i in range(400)]))  # > the probe's head
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 10**9)
     serial = read_period(storage, PERIOD)
     started: list[int] = []
@@ -579,7 +580,7 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     pd.testing.assert_frame_equal(serial.file_errors, pooled.file_errors)
     assert serial.files == pooled.files
     assert (pooled.cell_errors["reason_code"] == "formula_without_value").sum() == 1
-    assert _status(pooled, "terpotong.xlsx") == "unreadable" and len(pooled.rows) == 15
+    assert _status(pooled, "terpotong.xlsx") == "unreadable" and len(pooled.rows) == 415
 
 
 def test_a_worker_that_cannot_start_falls_back_to_in_process(storage, monkeypatch):

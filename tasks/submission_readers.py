@@ -696,7 +696,8 @@ def _probe(storage: Storage, rel: str, decode_utf8: bool) -> _Probe:
     head = b""
     dec = codecs.getincrementaldecoder("utf-8")("strict") if decode_utf8 else None
     utf8_ok = decode_utf8
-    with storage.open(rel, "rb") as fh:
+    # A local file opened directly: fsspec's open costs more than hashing a one-company file.
+    with open(storage.local_path(rel), "rb") if storage.is_local else storage.open(rel, "rb") as fh:
         while True:
             block = fh.read(1 << 20)
             if not block:
@@ -876,14 +877,26 @@ def _read_csv(
 
 
 # --- XLSX ------------------------------------------------------------------------------------------
-def _check_zip(path: Any, file: str, max_uncompressed_bytes: int) -> None:
-    """Reject non-workbooks, damaged archives and zip bombs before openpyxl opens anything."""
+def _check_zip(
+    path: Any, file: str, max_uncompressed_bytes: int, then: Callable[[Any], bool] | None = None
+) -> bool:
+    """Reject non-workbooks, damaged archives and zip bombs before openpyxl opens anything.
+
+    ``then`` runs on the open archive once it passed (one open of the central directory, not two);
+    its answer is returned.
+    """
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise _rejected("corrupt_xlsx", file) from exc
+    with zf:
+        _check_infos(infos, names, file, max_uncompressed_bytes)
+        return then(zf) if then is not None else False
+
+
+def _check_infos(infos: list, names: set[str], file: str, max_uncompressed_bytes: int) -> None:
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
         raise _rejected("not_xlsx", file)
     total = sum(i.file_size for i in infos)
@@ -974,8 +987,10 @@ def _read_xlsx(
 ) -> Iterator[tuple[pd.DataFrame | _RawRows, list[dict]]]:
     """Read every data sheet; ``data`` holds the whole file when the probe already read it."""
     with nullcontext(None) if data is not None else storage.local_copy(rel) as path:
-        _check_zip(_src(path, data), file, max_uncompressed_bytes)
-        if USE_CALAMINE and _calamine_agrees(_src(path, data)):
+        agrees = _check_zip(
+            _src(path, data), file, max_uncompressed_bytes, _calamine_agrees if USE_CALAMINE else None
+        )
+        if agrees:
             try:
                 blocks = list(_read_xlsx_calamine(_src(path, data), file, chunk_rows))
             except FileRejected:
@@ -1122,33 +1137,36 @@ def _calamine_date_format(fmt: str) -> bool:
     return False
 
 
-def _calamine_agrees(src: Any) -> bool:
-    """Whether calamine reads this (already zip-checked) workbook exactly as openpyxl would."""
+@lru_cache(maxsize=4_096)
+def _date_rules_agree(code: bytes) -> bool:
     from openpyxl.styles.numbers import is_date_format
 
+    fmt = html.unescape(code.decode("utf-8", "replace"))
+    return bool(is_date_format(fmt)) == _calamine_date_format(fmt)
+
+
+def _calamine_agrees(zf: zipfile.ZipFile) -> bool:
+    """Whether calamine reads this (zip-checked, open) workbook exactly as openpyxl would."""
     try:
-        with zipfile.ZipFile(src) as zf:
-            infos = zf.infolist()
-            names = [i.filename for i in infos]
-            if any(n.startswith(("xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")) for n in names):
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if any(n.startswith(("xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")) for n in names):
+            return False
+        parts = [
+            i
+            for i in infos
+            if (i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
+            or "sharedstrings" in i.filename.lower()
+        ]
+        if sum(i.file_size for i in parts) > CALAMINE_MAX_XML_BYTES:
+            return False
+        for n in names:
+            if n.startswith("xl/workbook") and n.endswith(".xml") and _DATE1904.search(zf.read(n)):
                 return False
-            parts = [
-                i
-                for i in infos
-                if (i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"))
-                or "sharedstrings" in i.filename.lower()
-            ]
-            if sum(i.file_size for i in parts) > CALAMINE_MAX_XML_BYTES:
-                return False
-            for n in names:
-                if n.startswith("xl/workbook") and n.endswith(".xml") and _DATE1904.search(zf.read(n)):
+            if n == "xl/styles.xml":
+                if not all(_date_rules_agree(code) for code in _FORMAT_CODE.findall(zf.read(n))):
                     return False
-                if n == "xl/styles.xml":
-                    for code in _FORMAT_CODE.findall(zf.read(n)):
-                        fmt = html.unescape(code.decode("utf-8", "replace"))
-                        if bool(is_date_format(fmt)) != _calamine_date_format(fmt):
-                            return False
-            return not any(_calamine_unsure(zf.read(i)) for i in parts)
+        return not any(_calamine_unsure(zf.read(i)) for i in parts)
     except Exception:
         return False
 

@@ -245,7 +245,7 @@ def _describe_stored(entries: list[dict], ds: cat.BpsDataset) -> tuple[str, str]
     )
 
 
-@flow(name="bps-stage")
+@flow(name="bps-stage", flow_run_name="bps-{period}")
 def bps_stage(settings: Settings, storage_root: str, period: str, run_id: str) -> dict:
     """BPS tables -> validated tidy tables -> provincial and kab/kota productivity Parquet."""
     log = get_logger()

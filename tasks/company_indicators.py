@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.company import PRICE_BASIS_CONSTANT_2010, PRICE_BASIS_NOMINAL
 
@@ -188,14 +190,27 @@ class _Panel:
     nib: np.ndarray
     per: np.ndarray
     p: np.ndarray
-    nibs: np.ndarray
     periods: np.ndarray
     row_nib: np.ndarray  # nib code of each input row (-1 = missing), in input order
 
 
+def _nib_codes(nib: pd.Series) -> np.ndarray:
+    """An int64 per NIB, equal exactly where the NIBs are equal, -1 where missing.
+
+    NIBs are 13-digit strings: then the number itself is such a code and costs a cast, where hashing a
+    year of strings each month cost most of the indices' time. Anything else is factorised.
+    """
+    arr = pa.array(nib.array) if len(nib) else None  # zero-copy for Arrow-backed strings
+    if arr is not None and arr.type in (pa.string(), pa.large_string()) and arr.null_count == 0:
+        # same length, ASCII digits only: the integer is one-to-one with the string
+        if pc.all(pc.equal(pc.utf8_length(arr), 13)).as_py() and pc.all(pc.ascii_is_decimal(arr)).as_py():
+            return np.asarray(pc.cast(arr, pa.int64()), dtype="int64")
+    return pd.factorize(nib)[0].astype("int64")
+
+
 def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | None) -> _Panel:
     # integer codes and numpy arrays: the history is up to a year of rows, regrouped every month
-    nib_codes, nibs = pd.factorize(pd.concat([f["nib"] for f in frames], ignore_index=True))
+    nib_codes = _nib_codes(pd.concat([f["nib"] for f in frames], ignore_index=True))
     per_codes, periods = pd.factorize(pd.concat([f["period"] for f in frames], ignore_index=True), sort=True)
     va = np.concatenate([_value_added_float(f) for f in frames])
     if deflators is not None:
@@ -215,6 +230,8 @@ def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | No
     )
     keep = (nib_codes >= 0) & (per_codes >= 0)  # grouping dropped rows without a key
     n_per = max(len(periods), 1)
+    if len(nib_codes) and int(nib_codes.max()) >= np.iinfo(np.int64).max // (n_per + 1):
+        nib_codes = pd.factorize(pd.concat([f["nib"] for f in frames], ignore_index=True))[0].astype("int64")
     key = nib_codes[keep].astype("int64") * n_per + per_codes[keep]
     order = np.argsort(key, kind="stable")
     key = key[order]
@@ -240,7 +257,6 @@ def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | No
         nib=key // n_per,
         per=key % n_per,
         p=p,
-        nibs=np.asarray(nibs, dtype=object),
         periods=np.asarray(periods, dtype=object),
         row_nib=nib_codes,
     )
@@ -303,12 +319,12 @@ def productivity_indices(
     idx_prev = np.where(np.isnan(idx_prev), np.nan, 100.0 * idx_prev)
     idx_base = np.where(np.isnan(idx_base), np.nan, 100.0 * idx_base)
 
-    # back to the current rows by company (several rows of one NIB share its figures)
-    row_of_nib = np.full(len(panel.nibs) + 1, -1, dtype="int64")
-    row_of_nib[nib[at]] = np.arange(len(at))
+    # back to the current rows by company (several rows of one NIB share its figures); the current
+    # period's panel rows are in NIB code order
     cur_nib = panel.row_nib[-len(current) :]
-    j = row_of_nib[np.where(cur_nib >= 0, cur_nib, len(panel.nibs))]
-    found = j >= 0
+    at_nib = nib[at]
+    j = np.minimum(np.searchsorted(at_nib, cur_nib), max(len(at) - 1, 0))
+    found = (cur_nib >= 0) & (at_nib[j] == cur_nib) if len(at) else np.zeros(len(cur_nib), dtype=bool)
     j = np.where(found, j, 0)
 
     def pick(values: np.ndarray) -> np.ndarray:
@@ -318,7 +334,7 @@ def productivity_indices(
     base_col = np.where(found, base_period[j] if len(at) else None, np.nan).astype(object)
     return pd.DataFrame(
         {
-            "nib": current["nib"].to_numpy(),
+            "nib": current["nib"].array,
             "base_period": base_col,
             "productivity_index_prev": pick(idx_prev),
             "productivity_index_base": pick(idx_base),

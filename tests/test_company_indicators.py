@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.company_indicators import (
+    _nib_codes,
     compute_company_indicators,
     load_deflator_table,
     load_umk_table,
@@ -273,3 +274,24 @@ def test_property_indices_match_the_definition(rows: list) -> None:
         for got, exp in ((r.productivity_index_prev, prev), (r.productivity_index_base, base_idx),
                          (r.productivity_index_chain, chain)):  # fmt: skip
             assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9), r.nib
+
+
+def test_nib_codes_are_one_to_one_with_the_strings() -> None:
+    digits = _nib_codes(pd.Series(["0000000000001", "1234567890123", "0000000000001"], dtype="str"))
+    assert digits[0] == digits[2] and len(set(digits.tolist())) == 2
+    # not 13 ASCII digits: "+000000000001" and "1" would both cast to 1, so these are factorised
+    mixed = _nib_codes(pd.Series(["0000000000001", "+000000000001", "1", None, "0000000000001"], dtype="str"))
+    assert mixed[3] == -1 and mixed[0] == mixed[4] and len({mixed[0], mixed[1], mixed[2]}) == 3
+
+
+def test_indices_with_nibs_that_are_not_13_digits() -> None:
+    hist = frame(
+        [base_row(nib="A1", period="2025-07", net_sales=80_000_000),  # P = 4 juta
+         base_row(nib="1", period="2025-07", net_sales=90_000_000)]  # P = 5 juta
+    )  # fmt: skip
+    cur = frame([base_row(nib="+1"), base_row(nib="A1"), base_row(nib="1")])  # P = 6 juta each
+    out = compute_company_indicators(cur, history=hist)
+    assert math.isnan(out["productivity_index_prev"].iloc[0])  # "+1" is a new company, not "1"
+    assert out["productivity_index_prev"].iloc[1] == pytest.approx(150.0)  # 6 / 4
+    assert out["productivity_index_prev"].iloc[2] == pytest.approx(120.0)  # 6 / 5
+    assert out["base_period"].tolist() == ["2025-08", "2025-07", "2025-07"]

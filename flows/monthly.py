@@ -9,10 +9,12 @@ what was written, notices for a person) is published as Prefect artifacts and wr
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
+from prefect.settings import get_current_settings
 
 from flows.runtime import check_period, resolve_period, stage_done
 from flows.settings import Settings, load_settings
@@ -20,6 +22,7 @@ from flows.stage_bps import bps_stage
 from flows.stage_bulletin import bulletin_stage
 from flows.stage_company import company_stage
 from flows.stage_submissions import submissions_stage
+from tasks.charts import set_png_cache
 from tasks.run_summary import publish_run_summary
 from tasks.storage import Storage
 
@@ -57,6 +60,8 @@ def monthly_flow(
         "stages": {},
     }
     stages = summary["stages"]
+    # PNG charts for e-mail are reused while their data and drawing code are unchanged (keyed on both)
+    set_png_cache(Path(get_current_settings().results.local_storage_path) / "produktivitas-charts")
     common = {"settings": settings, "storage_root": storage.root, "period": period, "run_id": run_id}
     stages["bps"] = stage_done(period, "bps", bps_stage(**common))
     stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))

@@ -194,23 +194,24 @@ class _Panel:
     row_nib: np.ndarray  # nib code of each input row (-1 = missing), in input order
 
 
-def _nib_codes(nib: pd.Series) -> np.ndarray:
+def nib_codes(nib: pd.Series, sort: bool = False) -> np.ndarray:
     """An int64 per NIB, equal exactly where the NIBs are equal, -1 where missing.
 
     NIBs are 13-digit strings: then the number itself is such a code and costs a cast, where hashing a
-    year of strings each month cost most of the indices' time. Anything else is factorised.
+    year of strings each month cost most of the indices' time. Anything else is factorised. With
+    ``sort`` the codes follow the strings' order (integer order is string order for 13 digits).
     """
     arr = pa.array(nib.array) if len(nib) else None  # zero-copy for Arrow-backed strings
     if arr is not None and arr.type in (pa.string(), pa.large_string()) and arr.null_count == 0:
         # same length, ASCII digits only: the integer is one-to-one with the string
         if pc.all(pc.equal(pc.utf8_length(arr), 13)).as_py() and pc.all(pc.ascii_is_decimal(arr)).as_py():
             return np.asarray(pc.cast(arr, pa.int64()), dtype="int64")
-    return pd.factorize(nib)[0].astype("int64")
+    return pd.factorize(nib, sort=sort)[0].astype("int64")
 
 
 def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | None) -> _Panel:
     # integer codes and numpy arrays: the history is up to a year of rows, regrouped every month
-    nib_codes = _nib_codes(pd.concat([f["nib"] for f in frames], ignore_index=True))
+    row_codes = nib_codes(pd.concat([f["nib"] for f in frames], ignore_index=True))
     per_codes, periods = pd.factorize(pd.concat([f["period"] for f in frames], ignore_index=True), sort=True)
     va = np.concatenate([_value_added_float(f) for f in frames])
     if deflators is not None:
@@ -228,11 +229,11 @@ def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | No
             for f in frames
         ]
     )
-    keep = (nib_codes >= 0) & (per_codes >= 0)  # grouping dropped rows without a key
+    keep = (row_codes >= 0) & (per_codes >= 0)  # grouping dropped rows without a key
     n_per = max(len(periods), 1)
-    if len(nib_codes) and int(nib_codes.max()) >= np.iinfo(np.int64).max // (n_per + 1):
-        nib_codes = pd.factorize(pd.concat([f["nib"] for f in frames], ignore_index=True))[0].astype("int64")
-    key = nib_codes[keep].astype("int64") * n_per + per_codes[keep]
+    if len(row_codes) and int(row_codes.max()) >= np.iinfo(np.int64).max // (n_per + 1):
+        row_codes = pd.factorize(pd.concat([f["nib"] for f in frames], ignore_index=True))[0].astype("int64")
+    key = row_codes[keep].astype("int64") * n_per + per_codes[keep]
     order = np.argsort(key, kind="stable")
     key = key[order]
     va_real = va_real[keep][order]
@@ -258,7 +259,7 @@ def _productivity_panel(frames: list[pd.DataFrame], deflators: pd.DataFrame | No
         per=key % n_per,
         p=p,
         periods=np.asarray(periods, dtype=object),
-        row_nib=nib_codes,
+        row_nib=row_codes,
     )
 
 

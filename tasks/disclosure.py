@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from schemas.company import AGGREGATE_VALUE_COLUMNS, AGGREGATES_SCHEMA, SUMMED_MAGNITUDES
+from tasks.company_indicators import nib_codes
 
 ALL = "*"
 QUARTILE_MIN_COMPANIES = 10
@@ -105,7 +106,13 @@ def contributors(companies: pd.DataFrame) -> Contributors:
     # integer keys instead of string columns: grouping 4 x n string keys was most of the time at 10^5
     kab, kab_table = _sorted_codes(companies["kabkota_code"], with_all=True)
     grp, grp_table = _sorted_codes(companies["pdrb_group"], with_all=True)
-    nib, nib_table = _sorted_codes(companies["nib"], with_all=False)
+    # dense NIB codes in string order (for 13-digit NIBs integer order is string order)
+    nib_int = nib_codes(companies["nib"].astype("str"), sort=True)
+    nib_table, nib = np.unique(nib_int, return_inverse=True)
+    if len(nib_table) and nib_table[0] < 0:  # a missing NIB: drop it from every cell, as grouping did
+        nib = nib - 1
+        nib_table = nib_table[1:]
+    nib = nib.astype("int64")
     kab_all = int(np.searchsorted(kab_table, ALL))
     grp_all = int(np.searchsorted(grp_table, ALL))
     n = len(companies)
@@ -138,8 +145,10 @@ def contributors(companies: pd.DataFrame) -> Contributors:
         summed = pd.concat([singles, combined]).sort_index(kind="stable")
         key = key[starts]
     summed = summed.set_axis(key)
-    cell = summed.index.to_numpy() // n_nib
-    cell_ids, cid = np.unique(cell, return_inverse=True)
+    cell = summed.index.to_numpy() // n_nib  # ascending, as the keys are
+    new_cell = np.r_[True, cell[1:] != cell[:-1]] if len(cell) else np.zeros(0, dtype=bool)
+    cell_ids = cell[new_cell]
+    cid = np.cumsum(new_cell) - 1
     return Contributors(
         cid=cid.astype("int64"),
         values=summed.reset_index(drop=True),

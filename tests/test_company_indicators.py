@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.company_indicators import (
-    _nib_codes,
     compute_company_indicators,
     load_deflator_table,
     load_umk_table,
     lookup_deflator,
+    nib_codes,
 )
 from tests.company_fixtures import base_row, frame
 
@@ -276,11 +276,11 @@ def test_property_indices_match_the_definition(rows: list) -> None:
             assert (math.isnan(got) and math.isnan(exp)) or got == pytest.approx(exp, rel=1e-9), r.nib
 
 
-def test_nib_codes_are_one_to_one_with_the_strings() -> None:
-    digits = _nib_codes(pd.Series(["0000000000001", "1234567890123", "0000000000001"], dtype="str"))
+def testnib_codes_are_one_to_one_with_the_strings() -> None:
+    digits = nib_codes(pd.Series(["0000000000001", "1234567890123", "0000000000001"], dtype="str"))
     assert digits[0] == digits[2] and len(set(digits.tolist())) == 2
     # not 13 ASCII digits: "+000000000001" and "1" would both cast to 1, so these are factorised
-    mixed = _nib_codes(pd.Series(["0000000000001", "+000000000001", "1", None, "0000000000001"], dtype="str"))
+    mixed = nib_codes(pd.Series(["0000000000001", "+000000000001", "1", None, "0000000000001"], dtype="str"))
     assert mixed[3] == -1 and mixed[0] == mixed[4] and len({mixed[0], mixed[1], mixed[2]}) == 3
 
 

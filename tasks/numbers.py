@@ -268,6 +268,13 @@ def _ymd_frame(text: pd.Series) -> pd.DataFrame:
     out = pd.DataFrame(
         {k: pd.Series(pd.NA, index=text.index, dtype="Float64") for k in ("y", "m", "d", "serial")}
     )
+    # The everyday "2025-09-03" by slicing (pyarrow, vectorised); str.extract below loops in Python.
+    # It is the case of _RE_ISO with two-digit month and day and nothing after.
+    iso = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
+    if iso.any():
+        t = text[iso]
+        for key, (a, b) in {"y": (0, 4), "m": (5, 7), "d": (8, 10)}.items():
+            out.loc[iso, key] = pd.to_numeric(t.str.slice(a, b)).astype("Float64")
     for pattern in (_RE_ISO, _RE_DMY, _RE_DMONY, _RE_SERIAL):
         todo = out[["y", "serial"]].isna().all(axis=1) & text.notna()
         if not todo.any():
@@ -353,6 +360,11 @@ def parse_periods(raw: pd.Series | list) -> Parsed:
     text = text.where(has_text)
     year = pd.Series(np.nan, index=idx, dtype="float64")
     month = pd.Series(np.nan, index=idx, dtype="float64")
+    # The everyday "2025-08" by slicing (pyarrow, vectorised); str.extract below loops in Python.
+    ym = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}").fillna(False).astype(bool)
+    if ym.any():
+        year = year.mask(ym, pd.to_numeric(text.where(ym).str.slice(0, 4)).astype("float64"))
+        month = month.mask(ym, pd.to_numeric(text.where(ym).str.slice(5, 7)).astype("float64"))
     for pattern in (_RE_Y_M, _RE_M_Y, _RE_MON_Y, _RE_YYYYMM):
         todo = year.isna() & has_text
         if not todo.any():

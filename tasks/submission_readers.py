@@ -655,16 +655,15 @@ def _raw_rows(
 def _frame_of(raws: list[_RawRows]) -> pd.DataFrame:
     """One raw frame for many small blocks: what ``pd.concat`` of their per-file frames gives."""
     names = [f.name for f in SUBMISSION_FIELDS if any(f.name in r.fields for r in raws)]
-    data: dict[str, list[object]] = {}
-    for name in names:
-        col: list[object] = []
-        for r in raws:
-            if name in r.fields:
-                j = r.fields.index(name)
-                col.extend(row[j] for row in r.rows)
-            else:  # pd.concat fills a column one file lacks with NaN
-                col.extend([np.nan] * len(r.rows))
-        data[name] = col
+    data: dict[str, list[object]] = {name: [] for name in names}
+    for r in raws:
+        n = len(r.rows)
+        columns = list(zip(*r.rows, strict=True)) if n else []
+        pos = {f: j for j, f in enumerate(r.fields)}
+        for name in names:
+            j = pos.get(name)
+            # pd.concat fills a column one file lacks with NaN
+            data[name].extend(columns[j] if j is not None else [np.nan] * n)
     frame = pd.DataFrame(data, dtype=object)
     if raws[0].text:
         frame = frame.astype("str")

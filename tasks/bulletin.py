@@ -1107,7 +1107,8 @@ def produce_period(
                 continue
             messages.append(
                 Outgoing(
-                    kind="company_report",
+                    # one message per company: two companies may share a contact address
+                    kind=f"company_report-{cctx['nib']}",
                     recipient=str(email),
                     recipient_name=cctx["company_name"],
                     subject=subject,

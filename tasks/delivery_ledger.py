@@ -1,6 +1,6 @@
 """The delivery ledger: one JSON line per delivery attempt outcome, so a re-run never sends twice.
 
-``processed/deliveries/ledger.jsonl`` holds period, kind (bulletin | company_report), recipient,
+``processed/deliveries/ledger.jsonl`` holds period, kind (bulletin | company_report-<nib>), recipient,
 message-id, content sha256, status and time. A message whose latest entry is ``sent`` or
 ``written to outbox`` is done for that period; ``failed`` means it waits in the outbox and the
 next run tries again.

@@ -67,7 +67,7 @@ class SmtpConfig:
 class Outgoing:
     """One message to build: who, what, and the parts."""
 
-    kind: str  # "bulletin" | "company_report"
+    kind: str  # "bulletin" | "company_report-<nib>" (the ledger and outbox key on it)
     recipient: str
     recipient_name: str
     subject: str

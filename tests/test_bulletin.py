@@ -7,6 +7,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from tasks import delivery_ledger as L
@@ -14,6 +15,7 @@ from tasks import formatting as F
 from tasks.bulletin import build_context, load_inputs, produce_period, render_bulletin
 from tasks.company_report import build_company_context, render_company_report
 from tasks.mailer import Recipient
+from tasks.parquet_io import read_frame, write_partition
 from tests.bulletin_fixtures import SCRIPT_NAME, kabkota_frame, provincial_frame, write_fixture
 
 PERIOD = "2025-08"
@@ -228,7 +230,23 @@ def test_produce_period_writes_outputs_and_archive(storage):
     email = storage.read_text(f"{base}/bulletin-email.html")
     assert "<style" not in email and 'src="cid:gambar-provinsi@produktivitas"' in email
     assert r["counts"]["company_reports"] == 7
-    assert {m.kind for m in r["messages"]} == {"bulletin", "company_report"}
+    assert {m.kind.split("-")[0] for m in r["messages"]} == {"bulletin", "company_report"}
+
+
+def test_companies_sharing_an_address_each_get_their_report(storage):
+    from tasks.mailer import deliver
+
+    comp_rel = next(r for r in storage.walk_files(f"processed/indicators/company/period={PERIOD}"))
+    comp = read_frame(storage, comp_rel)
+    comp["contact_email"] = "hrd@grup-usaha.invalid"  # one group, one HR office
+    write_partition(storage, "processed/indicators/company", f"period={PERIOD}",
+                    pa.Table.from_pandas(comp, preserve_index=False))  # fmt: skip
+    r = produce_period(storage, PERIOD, "id", RUN, [])
+    reports = [m for m in r["messages"] if m.kind.startswith("company_report")]
+    assert len(reports) == len(comp) and len({m.kind for m in reports}) == len(comp)
+    out = deliver(storage, PERIOD, r["messages"], "x@y.invalid", None)
+    eml = [n for n in storage.listdir(f"processed/outbox/{PERIOD}") if n.startswith("company_report")]
+    assert len(eml) == len(comp), out
 
 
 @pytest.mark.flow

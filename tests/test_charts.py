@@ -110,6 +110,7 @@ def test_png_cache_reuses_only_identical_drawings(tmp_path, monkeypatch):
     drawn: list[str] = []
     real = charts._bar_png
     monkeypatch.setattr(charts, "_bar_png", lambda c, fmt: drawn.append(c.chart_id) or real(c, fmt))
+    monkeypatch.setattr(charts, "_png_cache", None)  # a monthly flow earlier in the session may have set one
     plain = _bar().png()  # no cache folder set: drawn, nothing stored
     assert drawn == ["g1"]
     monkeypatch.setattr(charts, "_png_cache", None)

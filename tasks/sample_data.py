@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from schemas.submission import SUBMISSION_FIELDS, money_fields
 from tasks.storage import Storage
 
 SYNTHETIC_MARK = "SINTETIS"
@@ -28,61 +29,10 @@ SYNTHETIC_NIB_PREFIX = "99"
 # Kab/kota in the order a small sample takes them (the first n are used when n_kabkota < 10).
 KABKOTA_ORDER = ("6471", "6472", "6403", "6404", "6474", "6401", "6405", "6409", "6402", "6411")
 
-MONEY_FIELDS = (
-    "net_sales",
-    "other_operating_income",
-    "chg_inventory_fg_wip",
-    "purch_raw_materials",
-    "purch_energy",
-    "purch_services",
-    "purch_goods_for_resale",
-    "wages_salaries",
-    "employer_social_contrib",
-    "other_benefits",
-    "fixed_assets_nbv_open",
-    "fixed_assets_nbv_close",
-    "depreciation",
-    "capex",
-)
-WORKER_FIELDS = (
-    "workers_avg_total",
-    "workers_pkwtt",
-    "workers_pkwt",
-    "workers_outsourced",
-    "workers_unpaid",
-    "workers_female",
-)
-OUTPUT_COLUMNS = (
-    "nib",
-    "company_name",
-    "kbli_code",
-    "kabkota_code",
-    "contact_email",
-    "period",
-    "submitted_on",
-    "net_sales",
-    "other_operating_income",
-    "chg_inventory_fg_wip",
-    "purch_raw_materials",
-    "purch_energy",
-    "purch_services",
-    "purch_goods_for_resale",
-    "wages_salaries",
-    "employer_social_contrib",
-    "other_benefits",
-    "workers_avg_total",
-    "workers_pkwtt",
-    "workers_pkwt",
-    "workers_outsourced",
-    "workers_unpaid",
-    "workers_female",
-    "hours_normal",
-    "hours_overtime",
-    "fixed_assets_nbv_open",
-    "fixed_assets_nbv_close",
-    "depreciation",
-    "capex",
-)
+# One definition of the fields: the submission spec (the generator writes exactly its columns).
+MONEY_FIELDS = tuple(money_fields())
+WORKER_FIELDS = tuple(f.name for f in SUBMISSION_FIELDS if f.name.startswith("workers_"))
+OUTPUT_COLUMNS = tuple(f.name for f in SUBMISSION_FIELDS)
 
 
 @dataclass(frozen=True)

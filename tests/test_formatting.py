@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tasks import formatting as F
 
@@ -65,3 +67,25 @@ def test_catalogue_has_same_keys_in_both_languages():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="language"):
         F.check_lang("fr")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    x=st.one_of(
+        st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+        st.integers(min_value=-(10**12), max_value=10**12),
+    ),
+    decimals=st.integers(min_value=0, max_value=3),
+    lang=st.sampled_from(["id", "en"]),
+)
+def test_number_is_babels_pattern_text(x: float, decimals: int, lang: str) -> None:
+    """``number`` formats without Babel for speed; its text must stay Babel's ``#,##0.00`` for the locale."""
+    from babel.numbers import format_decimal
+
+    value = F.round_half_up(float(x), decimals)
+    value = abs(value) if value == 0 else value
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    locale = {"id": "id_ID", "en": "en_US"}[lang]
+    assert F.number(x, decimals, lang) == format_decimal(
+        value, pattern, locale=locale, decimal_quantization=True
+    )

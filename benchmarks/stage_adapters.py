@@ -124,8 +124,12 @@ def receipts(ctx: dict[str, Any]) -> int:
     import tasks.receipts as rc
 
     res, outcome = _need(ctx, "read"), _need(ctx, "outcome")
-    written = rc.write_receipts(_storage(ctx), outcome, {f.file: f.sha256 for f in res.files})
-    ctx.setdefault("counts", {})["receipt_files"] = len(written)
+    from tasks.process_pool import default_workers
+
+    written = rc.write_receipts(
+        _storage(ctx), outcome, {f.file: f.sha256 for f in res.files}, default_workers()
+    )
+    ctx.setdefault("counts", {})["receipt_files"] = written["files"]
     return int(outcome.accepted["nib"].nunique()) if len(outcome.accepted) else 0
 
 

@@ -56,11 +56,19 @@ class Settings:
     # execution
     task_runner: str = "thread"  # thread | dask
     dask_address: str = ""
+    # processes that render per-company files (receipts, reports) of big periods; 0 = the usable cores, max 2
+    worker_processes: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bps_offline_effective(self) -> bool:
         return self.bps_offline or not self.bps_api_key
+
+    @property
+    def workers_effective(self) -> int:
+        from tasks.process_pool import default_workers
+
+        return self.worker_processes if self.worker_processes > 0 else default_workers()
 
     def describe(self) -> dict[str, Any]:
         """Settings as a dict safe to log or write: secrets show only whether they are set."""

@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.settings import Settings
 from tasks import formatting as F
-from tasks.bulletin import produce_period
+from tasks.bulletin import period_messages, produce_period
 from tasks.logs import get_logger
 from tasks.mailer import Outgoing, Recipient, SmtpConfig, deliver, read_recipients
 from tasks.storage import Storage
@@ -26,15 +26,27 @@ WITA = ZoneInfo("Asia/Makassar")
 
 
 @task(name="render-bulletin", cache_policy=NO_CACHE)
-def render_task(storage_root: str, period: str, lang: str, recipients: list[Recipient]) -> dict[str, Any]:
-    return produce_period(Storage(storage_root), period, lang, datetime.now(WITA).date(), recipients)
+def render_task(
+    storage_root: str, period: str, lang: str, recipients: list[Recipient], workers: int
+) -> dict[str, Any]:
+    return produce_period(Storage(storage_root), period, lang, datetime.now(WITA).date(), recipients, workers)
 
 
 @task(name="deliver-messages", cache_policy=NO_CACHE)
 def deliver_task(
-    storage_root: str, period: str, messages: list[Outgoing], sender: str, smtp: SmtpConfig | None
+    storage_root: str,
+    period: str,
+    lang: str,
+    release_date: str,
+    bulletin_messages: list[Outgoing],
+    sender: str,
+    smtp: SmtpConfig | None,
 ) -> dict[str, Any]:
-    return deliver(Storage(storage_root), period, messages, sender, smtp)
+    # Company reports' messages are built one at a time inside the delivery: a national month has
+    # 10^5 of them, which held at once took gigabytes.
+    storage = Storage(storage_root)
+    messages = period_messages(storage, period, lang, release_date, bulletin_messages)
+    return deliver(storage, period, messages, sender, smtp)
 
 
 def smtp_from_settings(settings: Settings) -> SmtpConfig | None:
@@ -70,7 +82,7 @@ def bulletin_stage(
     log = get_logger()
     lang = F.check_lang(lang or settings.language)
     recipients, notices = load_recipients(settings.recipients_file)
-    rendered = render_task(storage_root, period, lang, recipients)
+    rendered = render_task(storage_root, period, lang, recipients, settings.workers_effective)
     counts: dict[str, int] = dict(rendered["counts"])
     notices += rendered["notices"]
     if deliver:
@@ -79,7 +91,15 @@ def bulletin_stage(
             notices.append(
                 f"SMTP belum diatur; pesan periode {period} ditulis ke processed/outbox/ sebagai berkas .eml."
             )
-        res = deliver_task(storage_root, period, rendered["messages"], settings.smtp_sender, smtp)
+        res = deliver_task(
+            storage_root,
+            period,
+            lang,
+            rendered["release_date"],
+            rendered["messages"],
+            settings.smtp_sender,
+            smtp,
+        )
         counts.update({f"mail_{k}": v for k, v in res["counts"].items()})
         notices += res["notices"]
     log.info("bulletin %s (%s): %s", period, lang, counts)

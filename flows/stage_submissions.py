@@ -122,7 +122,6 @@ def write_task(
     storage = Storage(storage_root)
     outputs = [qt.write_accepted(storage, outcome, meta)]
     outputs += qt.write_quarantine(storage, outcome, meta)
-    outputs += rc.write_receipts(storage, outcome, file_sha)
     if docs:
         rel = f"{DATA_DOCS_REL}/period={outcome.period}"
 
@@ -133,6 +132,11 @@ def write_task(
         storage.replace_dir(rel, build)
         outputs.append(storage.url(f"{rel}/index.html"))
     return outputs
+
+
+@task(name="submissions-receipts", cache_policy=NO_CACHE)
+def receipts_task(storage_root: str, outcome: qt.Outcome, file_sha: dict[str, str], workers: int) -> dict:
+    return rc.write_receipts(Storage(storage_root), outcome, file_sha, workers)
 
 
 def _hours_bounds(settings: Settings) -> dict[str, tuple[float, float]] | None:
@@ -208,7 +212,9 @@ def submissions_stage(settings: Settings, storage_root: str, period: str, run_id
     }  # fmt: skip
     file_sha = {f.file: f.sha256 for f in read.files}
     outputs = write_task(storage_root, outcome, file_sha, result.docs_files, meta)
-    counts = {"files": n_files, **outcome.counts}
+    receipts = receipts_task(storage_root, outcome, file_sha, settings.workers_effective)
+    outputs.append(receipts["folder"])
+    counts = {"files": n_files, **outcome.counts, "receipt_files": receipts["files"]}
     log.info("submissions %s: %s", period, counts)
     summary: dict[str, Any] = {
         "counts": counts,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,6 @@ from schemas.codes import (
 )
 from tasks import formatting as F
 from tasks.charts import BarChart, LineChart, table_rows
-from tasks.file_batch import replace_dir_files
 from tasks.parquet_io import file_metadata, read_frame
 from tasks.storage import Storage
 
@@ -1014,14 +1014,17 @@ def produce_period(
     lang: str,
     run_date: date,
     recipients: list[Any] | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """Render and write everything of a period; return outputs, counts, notices and the messages to deliver.
+    """Render and write everything of a period; return outputs, counts, notices and the bulletin messages.
 
     Writes ``processed/bulletins/YYYY-MM/bulletin.html`` (``bulletin-en.html`` for the other
     language when a recipient reads it), ``bulletin-email.html`` (CSS inlined, charts as cid:),
-    ``charts/*.png``, the confidential ``companies/<nib>.html`` and the archive ``index.html``.
+    ``charts/*.png``, the confidential ``companies/<nib>.html`` (in batches, on ``workers`` processes
+    for big periods) and the archive ``index.html``. Company reports' messages are not built here:
+    ``period_messages`` builds them one at a time for the delivery.
     """
-    from tasks.company_report import build_company_context, report_index
+    from tasks.company_report import report_addresses, write_company_reports
     from tasks.mailer import Outgoing, inline_css
 
     lang = F.check_lang(lang)
@@ -1079,49 +1082,12 @@ def produce_period(
         )
         for r in recipients
     ]
-    n_reports = 0
-    if inp.companies is not None and not inp.companies.empty:
-        emails = {}
-        if inp.submissions is not None and {"nib", "contact_email"} <= set(inp.submissions.columns):
-            emails = dict(
-                zip(inp.submissions["nib"].astype(str), inp.submissions["contact_email"], strict=True)
-            )
-        index = report_index(storage, inp)
-        html_t = env.get_template("company_report.html.j2")
-        text_t = env.get_template("company_report.txt.j2")
-        release = F.long_date(run_date, lang)
-        subject = F.t("company_report_subject", lang, period=F.period_label(period, lang))
-        pages: dict[str, str] = {}
-        for row in inp.companies.to_dict("records"):
-            cctx = build_company_context(storage, inp, row, lang, release, index)
-            html = html_t.render(**cctx)
-            pages[f"{cctx['nib']}.html"] = html
-            n_reports += 1
-            email = row.get("contact_email") if "contact_email" in row else None
-            email = email if not F.is_missing(email) and email else emails.get(cctx["nib"])
-            if F.is_missing(email) or not email:
-                notices.append(
-                    f"Laporan perusahaan NIB {cctx['nib']} ({period}) tidak dikirim: kolom contact_email kosong. "
-                    "Minta perusahaan mengisi alamat e-mail pada kiriman berikutnya."
-                )
-                continue
-            messages.append(
-                Outgoing(
-                    # one message per company: two companies may share a contact address
-                    kind=f"company_report-{cctx['nib']}",
-                    recipient=str(email),
-                    recipient_name=cctx["company_name"],
-                    subject=subject,
-                    text=text_t.render(**cctx),
-                    html=inline_css(html),
-                    attachments=[(f"laporan-{cctx['nib']}-{period}.html", html.encode(), "text/html")],
-                )
-            )
-        # One swap of the whole folder: no per-file fsync, and no report of a company that left the
-        # period stays behind from an earlier run.
-        companies_rel = posixpath.join(base, "companies")
-        replace_dir_files(storage, companies_rel, pages)
-        outputs.extend(storage.url(posixpath.join(companies_rel, name)) for name in pages)
+    release = F.long_date(run_date, lang)
+    addresses, missing = report_addresses(inp)
+    notices += missing
+    reports = write_company_reports(storage, inp, lang, release, workers)
+    if reports["folder"]:
+        outputs.append(reports["folder"])
     outputs.append(write_archive(storage, lang))
     primary = per_lang[lang]
     if primary["synthetic"]:
@@ -1132,8 +1098,25 @@ def produce_period(
         notices.append(f"Tidak ada kiriman data perusahaan untuk periode {period}; buletin menyatakannya.")
     return {
         "outputs": outputs,
-        "counts": {"bulletins": len(per_lang), "company_reports": n_reports, "messages": len(messages)},
+        "counts": {
+            "bulletins": len(per_lang),
+            "company_reports": reports["reports"],
+            "messages": len(messages) + len(addresses),
+        },
         "notices": notices,
         "diagnostics": primary["diagnostics"],
-        "messages": messages,
+        "messages": messages,  # the bulletin's; company reports' are built during delivery
+        "release_date": release,
     }
+
+
+def period_messages(
+    storage: Storage, period: str, lang: str, release_date: str, bulletin_messages: list[Any]
+) -> Iterator[Any]:
+    """The bulletin's messages, then one per company report, each company's built only when taken."""
+    from tasks.company_report import company_messages, report_addresses
+
+    yield from bulletin_messages
+    inp = load_inputs(storage, period)
+    addresses, _ = report_addresses(inp)
+    yield from company_messages(storage, inp, lang, release_date, addresses)

@@ -8,7 +8,7 @@ figures. It never sees unsafe cells, other companies' values or peer rankings.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from tasks.bulletin import (
     template_env,
     year_statuses,
 )
+from tasks.process_pool import LazyBatches
 from tasks.storage import Storage
 
 # (column, label id, label en, formatter kind). Units follow schemas/company.py: value added is a
@@ -437,3 +438,168 @@ def render_company_text(ctx: dict[str, Any], env: Environment | None = None) -> 
 
 def company_report_rel(period: str, nib: str) -> str:
     return posixpath.join(BULLETINS_DIR, period, "companies", f"{nib}.html")
+
+
+# --- every company of a period ------------------------------------------------------------------------
+REPORT_BATCH = 2_000  # companies per batch: bounds memory (one batch of pages at a time) and feeds 2 workers
+POOL_MIN_COMPANIES = 5_000  # below this, worker processes cost more to start than they save
+MISSING_EMAIL_LISTED = 20  # NIBs named in the missing-address notice; the rest are counted
+
+
+@dataclass
+class ReportJob:
+    """What every worker needs for its batches; each batch carries its companies' rows and history."""
+
+    storage: Storage
+    inputs: BulletinInputs  # without the company and submission frames (rows travel with the batches)
+    lang: str
+    release_date: str
+    out_rel: str  # the companies folder being built aside
+    index: ReportIndex  # cells and shared pieces; history and receipts travel with the batches
+
+
+def _light_inputs(inp: BulletinInputs) -> BulletinInputs:
+    from dataclasses import replace
+
+    return replace(inp, companies=None, submissions=None, quarantine=None, quarantine_reasons=None)
+
+
+def _batch_index(nibs: list[str], full: ReportIndex) -> ReportIndex:
+    """The part of the period's index a batch of companies needs (the shared memo is the worker's own)."""
+    names = {f"{n}.{ext}" for n in nibs for ext in ("txt", "html")}
+    return ReportIndex(
+        period=full.period,
+        history={n: full.history[n] for n in nibs if n in full.history},
+        cells=full.cells,
+        receipts=frozenset(names & full.receipts),
+    )
+
+
+def company_batches(companies: pd.DataFrame, full: ReportIndex) -> LazyBatches:
+    """The period's companies as batches of (row dicts, their index), each built when taken."""
+
+    def make(i: int) -> tuple[list[dict[str, Any]], ReportIndex]:
+        rows = companies.iloc[i * REPORT_BATCH : (i + 1) * REPORT_BATCH].to_dict("records")
+        return rows, _batch_index([str(r["nib"]) for r in rows], full)
+
+    return LazyBatches(-(-len(companies) // REPORT_BATCH), make)
+
+
+def warm_memo(inp: BulletinInputs, lang: str, idx: ReportIndex) -> None:
+    """The line every report shares (Kaltim's BPS productivity), computed once before the workers start."""
+    constant = _pick(PRICE_BASIS_LABEL["constant 2010 prices"], lang)
+    idx.memo.setdefault(("provincial", lang), _provincial_item(inp, lang, constant))
+
+
+def render_report_batch(job: ReportJob, batch: tuple[list[dict[str, Any]], ReportIndex]) -> int:
+    """Render and write one batch of company reports into ``job.out_rel``; returns how many."""
+    from tasks.file_batch import write_files
+
+    rows, idx = batch
+    idx.memo = job.index.memo  # per-language pieces are shared across batches of this worker
+    tpl = template_env().get_template("company_report.html.j2")
+    pages = {}
+    for row in rows:
+        ctx = build_company_context(job.storage, job.inputs, row, job.lang, job.release_date, idx)
+        pages[f"{ctx['nib']}.html"] = tpl.render(**ctx)
+    write_files(job.storage, job.out_rel, pages)
+    return len(pages)
+
+
+def write_company_reports(
+    storage: Storage, inp: BulletinInputs, lang: str, release_date: str, workers: int = 1
+) -> dict[str, Any]:
+    """Every company's report of the period into ``bulletins/<period>/companies/``, in one folder swap.
+
+    Rendered in batches (on ``workers`` processes for big periods), so memory holds one batch of pages,
+    not the period's. Returns the folder's URL and the count.
+    """
+    from tasks.process_pool import map_batches
+
+    rel = posixpath.join(BULLETINS_DIR, inp.period, "companies")
+    companies = inp.companies
+    if companies is None or companies.empty:
+        return {"folder": None, "reports": 0}
+    full = report_index(storage, inp)
+    warm_memo(inp, lang, full)
+    n = 0
+
+    def build(tmp: str) -> None:
+        nonlocal n
+        shared = ReportIndex(period=inp.period, cells=full.cells, memo=full.memo)
+        job = ReportJob(storage, _light_inputs(inp), lang, release_date, tmp, shared)
+        use = workers if len(companies) >= POOL_MIN_COMPANIES else 1
+        batches = company_batches(companies, full)
+        n = sum(map_batches("tasks.company_report:render_report_batch", job, batches, use))
+
+    storage.replace_dir(rel, build)
+    return {"folder": storage.url(rel) + "/", "reports": n}
+
+
+def report_addresses(inp: BulletinInputs) -> tuple[dict[str, str], list[str]]:
+    """NIB -> contact e-mail of every company with a report, and a notice for those without one."""
+    companies = inp.companies
+    if companies is None or companies.empty:
+        return {}, []
+    nibs = companies["nib"].astype(str)
+    if "contact_email" in companies.columns:
+        email = companies["contact_email"].astype("string")
+    else:
+        email = pd.Series(pd.NA, index=companies.index, dtype="string")
+    subs = inp.submissions
+    if subs is not None and {"nib", "contact_email"} <= set(subs.columns):
+        by_nib = dict(zip(subs["nib"].astype(str), subs["contact_email"].astype("string"), strict=True))
+        email = email.where(email.notna() & (email.str.strip() != ""), nibs.map(by_nib).astype("string"))
+    ok = email.notna() & (email.str.strip() != "")
+    missing = nibs[~ok].tolist()
+    notices = []
+    if missing:
+        named = ", ".join(missing[:MISSING_EMAIL_LISTED])
+        more = (
+            f" dan {len(missing) - MISSING_EMAIL_LISTED} lainnya"
+            if len(missing) > MISSING_EMAIL_LISTED
+            else ""
+        )
+        notices.append(
+            f"Laporan perusahaan periode {inp.period} untuk {len(missing)} perusahaan tidak dikirim karena kolom "
+            f"contact_email kosong (NIB {named}{more}). Minta perusahaan mengisi alamat e-mail pada kiriman "
+            "berikutnya."
+        )
+    return dict(zip(nibs[ok].tolist(), email[ok].tolist(), strict=True)), notices
+
+
+def company_messages(
+    storage: Storage, inp: BulletinInputs, lang: str, release_date: str, addresses: Mapping[str, str]
+) -> Iterator[Any]:
+    """One ``Outgoing`` per company with an address, built when the delivery takes it (never all at once).
+
+    The HTML part and the attachment are the report written by ``write_company_reports``; the text part
+    is rendered from the same context.
+    """
+    from tasks.mailer import Outgoing, inline_css
+
+    companies = inp.companies
+    if companies is None or companies.empty or not addresses:
+        return
+    full = report_index(storage, inp)
+    env = template_env()
+    text_t = env.get_template("company_report.txt.j2")
+    subject = F.t("company_report_subject", lang, period=F.period_label(inp.period, lang))
+    for rows, idx in company_batches(companies, full):
+        idx.memo = full.memo
+        for row in rows:
+            nib = str(row["nib"])
+            if nib not in addresses:
+                continue
+            ctx = build_company_context(storage, inp, row, lang, release_date, idx)
+            html = storage.read_text(company_report_rel(inp.period, nib))
+            yield Outgoing(
+                # one message per company: two companies may share a contact address
+                kind=f"company_report-{nib}",
+                recipient=addresses[nib],
+                recipient_name=ctx["company_name"],
+                subject=subject,
+                text=text_t.render(**ctx),
+                html=inline_css(html),
+                attachments=[(f"laporan-{nib}-{inp.period}.html", html.encode(), "text/html")],
+            )

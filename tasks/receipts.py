@@ -15,7 +15,7 @@ import pandas as pd
 
 from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
-from tasks.file_batch import replace_dir_files
+from tasks.file_batch import write_files
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -126,33 +126,67 @@ def receipt_contexts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, di
             "reasons": [{"column": _label(x.column) if x.column else "", "reason": x.reason_id,
                          "reason_en": x.reason_en} for x in sel.itertuples(index=False)],
         })  # fmt: skip
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for c in ctx.values():
+        for f in c["files"]:
+            by_file.setdefault(f, []).append(c)
     for n in outcome.notices.itertuples(index=False):
-        for c in ctx.values():
-            if n.source_file in c["files"]:
-                c["notices"].append({"file": n.source_file, "reason": n.reason_id, "reason_en": n.reason_en})
+        for c in by_file.get(n.source_file, []):
+            c["notices"].append({"file": n.source_file, "reason": n.reason_id, "reason_en": n.reason_en})
     for c in ctx.values():
         c["files"] = sorted(c["files"])
         c["synthetic"] = SYNTHETIC_MARK in f"{c['company_name'] or ''} {' '.join(c['files'])}"
     return ctx
 
 
-def render_receipts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, str]:
-    """``{file name: text}`` for every receipt (``<key>.html`` and ``<key>.txt``)."""
-    env = _env()
+RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a time
+POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
+
+
+def _render(env: Any, common: dict[str, Any], items: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     html_t = env.get_template("receipt.html.j2")
     txt_t = env.get_template("receipt.txt.j2")
     out: dict[str, str] = {}
-    common = {"period": outcome.period, "period_label": period_label(outcome.period)}
-    for key, c in sorted(receipt_contexts(outcome, file_sha).items()):
+    for key, c in items:
         out[f"{key}.html"] = html_t.render(**common, **c)
         out[f"{key}.txt"] = txt_t.render(**common, **c)
     return out
 
 
-def write_receipts(storage: Storage, outcome: Outcome, file_sha: dict[str, str]) -> list[str]:
-    """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns their URLs."""
+def render_receipts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, str]:
+    """``{file name: text}`` for every receipt (``<key>.html`` and ``<key>.txt``)."""
+    common = {"period": outcome.period, "period_label": period_label(outcome.period)}
+    return _render(_env(), common, sorted(receipt_contexts(outcome, file_sha).items()))
+
+
+def render_batch(job: tuple[Storage, str, dict[str, Any]], items: list[tuple[str, dict[str, Any]]]) -> int:
+    """Render one batch of receipts and write them into the folder being built; returns how many files."""
+    storage, folder, common = job
+    texts = _render(_env(), common, items)
+    write_files(storage, folder, texts)
+    return len(texts)
+
+
+def write_receipts(
+    storage: Storage, outcome: Outcome, file_sha: dict[str, str], workers: int = 1
+) -> dict[str, Any]:
+    """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns the folder and count.
+
+    Rendered in batches (on ``workers`` processes when there are many), so only one batch of texts is
+    in memory; the folder is swapped in once and the files inside need no fsync of their own.
+    """
+    from tasks.process_pool import map_batches
+
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
-    texts = render_receipts(outcome, file_sha)
-    # One swap for the period's folder; the files inside need no fsync of their own.
-    replace_dir_files(storage, rel, texts)
-    return [storage.url(f"{rel}/{n}") for n in sorted(texts)]
+    items = sorted(receipt_contexts(outcome, file_sha).items())
+    common = {"period": outcome.period, "period_label": period_label(outcome.period)}
+    batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]
+    use = workers if len(items) >= POOL_MIN_RECEIPTS else 1
+    n = 0
+
+    def build(tmp: str) -> None:
+        nonlocal n
+        n = sum(map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use))
+
+    storage.replace_dir(rel, build)
+    return {"folder": storage.url(rel) + "/", "files": n}

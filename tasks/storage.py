@@ -61,6 +61,10 @@ class Storage:
         return self.fs.isdir(self.path(rel))
 
     def read_bytes(self, rel: str) -> bytes:
+        if self.is_local:
+            # fsspec's local cat_file costs ~0.3 ms a call; company reports read 10^5 receipts a month.
+            with open(self.path(rel), "rb") as fh:
+                return fh.read()
         return self.fs.cat_file(self.path(rel))
 
     def read_text(self, rel: str, encoding: str = "utf-8") -> str:

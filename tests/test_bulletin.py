@@ -12,10 +12,11 @@ import pytest
 
 from tasks import delivery_ledger as L
 from tasks import formatting as F
-from tasks.bulletin import build_context, load_inputs, produce_period, render_bulletin
+from tasks.bulletin import build_context, load_inputs, period_messages, produce_period, render_bulletin
 from tasks.company_report import build_company_context, render_company_report
 from tasks.mailer import Recipient
 from tasks.parquet_io import read_frame, write_partition
+from tasks.storage import Storage
 from tests.bulletin_fixtures import SCRIPT_NAME, kabkota_frame, provincial_frame, write_fixture
 
 PERIOD = "2025-08"
@@ -230,7 +231,38 @@ def test_produce_period_writes_outputs_and_archive(storage):
     email = storage.read_text(f"{base}/bulletin-email.html")
     assert "<style" not in email and 'src="cid:gambar-provinsi@produktivitas"' in email
     assert r["counts"]["company_reports"] == 7
-    assert {m.kind.split("-")[0] for m in r["messages"]} == {"bulletin", "company_report"}
+    assert {m.kind for m in r["messages"]} == {"bulletin"}  # company reports' are built at delivery
+    msgs = list(period_messages(storage, PERIOD, "id", r["release_date"], r["messages"]))
+    assert {m.kind.split("-")[0] for m in msgs} == {"bulletin", "company_report"}
+    assert len(msgs) == r["counts"]["messages"]
+    report = next(m for m in msgs if m.kind.startswith("company_report"))
+    nib = report.kind.split("-", 1)[1]
+    written = storage.read_text(f"{base}/companies/{nib}.html")
+    assert report.attachments == [(f"laporan-{nib}-{PERIOD}.html", written.encode(), "text/html")]
+    assert nib in report.text and "<style" not in report.html
+
+
+def test_reports_on_two_worker_processes_equal_the_serial_ones(storage, tmp_path, monkeypatch):
+    import shutil
+
+    import tasks.company_report as cr
+
+    produce_period(storage, PERIOD, "id", RUN, [])
+    base = f"processed/bulletins/{PERIOD}/companies"
+    serial = {n: storage.read_text(f"{base}/{n}") for n in storage.listdir(base)}
+    other = tmp_path / "pooled"
+    shutil.copytree(storage.root, other)
+    st2 = Storage(str(other))
+    monkeypatch.setattr(cr, "REPORT_BATCH", 3)  # 7 companies -> 3 batches over 2 processes
+    monkeypatch.setattr(cr, "POOL_MIN_COMPANIES", 1)
+    started: list[int] = []
+    import tasks.process_pool as pp
+
+    real_start = pp._start
+    monkeypatch.setattr(pp, "_start", lambda n: started.append(n) or real_start(n))
+    produce_period(st2, PERIOD, "id", RUN, [], workers=2)
+    assert started == [2]
+    assert {n: st2.read_text(f"{base}/{n}") for n in st2.listdir(base)} == serial
 
 
 def test_companies_sharing_an_address_each_get_their_report(storage):
@@ -242,9 +274,10 @@ def test_companies_sharing_an_address_each_get_their_report(storage):
     write_partition(storage, "processed/indicators/company", f"period={PERIOD}",
                     pa.Table.from_pandas(comp, preserve_index=False))  # fmt: skip
     r = produce_period(storage, PERIOD, "id", RUN, [])
-    reports = [m for m in r["messages"] if m.kind.startswith("company_report")]
+    msgs = list(period_messages(storage, PERIOD, "id", r["release_date"], r["messages"]))
+    reports = [m for m in msgs if m.kind.startswith("company_report")]
     assert len(reports) == len(comp) and len({m.kind for m in reports}) == len(comp)
-    out = deliver(storage, PERIOD, r["messages"], "x@y.invalid", None)
+    out = deliver(storage, PERIOD, msgs, "x@y.invalid", None)
     eml = [n for n in storage.listdir(f"processed/outbox/{PERIOD}") if n.startswith("company_report")]
     assert len(eml) == len(comp), out
 

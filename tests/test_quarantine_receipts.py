@@ -25,7 +25,9 @@ def process(root: Path, period: str = PERIOD) -> tuple[qt.Outcome, list[str]]:
     read = st.read_task.fn(str(root), period)
     res = sv.validate_rows(read.rows, period, cell_errors=read.cell_errors, use_gx=False)
     outcome = st.resolve_and_assemble(res, read.file_errors, period)
-    outs = st.write_task.fn(str(root), outcome, {f.file: f.sha256 for f in read.files}, {}, {"run_id": "t"})
+    sha = {f.file: f.sha256 for f in read.files}
+    outs = st.write_task.fn(str(root), outcome, sha, {}, {"run_id": "t"})
+    outs.append(st.receipts_task.fn(str(root), outcome, sha, 1)["folder"])
     assert outcome.rows_read == sum(f.rows_read for f in read.files) == len(read.rows)
     return outcome, outs
 
@@ -53,7 +55,27 @@ def test_bundled_period_invariant_and_outputs(data_root):
     summary = (data_root / "processed/quarantine/period=2025-08/summary.md").read_text(encoding="utf-8")
     assert "Baris dibaca: 22; diterima: 18; dikarantina: 4" in summary
     # 21 companies with rows (18 accepted, 3 rejected) + 2 files not linked to a NIB
-    assert len([o for o in outs if o.endswith(".html") and "/receipts/" in o]) == 23
+    receipts = sorted((data_root / "processed/receipts/period=2025-08").glob("*.html"))
+    assert len(receipts) == 23
+    assert Storage(data_root).url("processed/receipts/period=2025-08") + "/" in outs
+
+
+def test_receipts_on_two_worker_processes_equal_the_serial_ones(data_root, monkeypatch):
+    import tasks.process_pool as pp
+
+    outcome, _ = process(data_root)
+    st_ = Storage(data_root)
+    folder = f"{rc.RECEIPTS_DATASET}/period={PERIOD}"
+    rc.write_receipts(st_, outcome, {}, workers=1)
+    serial = {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder)}
+    monkeypatch.setattr(rc, "RECEIPT_BATCH", 5)  # 23 receipts -> 5 batches over 2 processes
+    monkeypatch.setattr(rc, "POOL_MIN_RECEIPTS", 1)
+    started: list[int] = []
+    real_start = pp._start
+    monkeypatch.setattr(pp, "_start", lambda n: started.append(n) or real_start(n))
+    written = rc.write_receipts(st_, outcome, {}, workers=2)
+    assert started == [2] and written["files"] == len(serial) == 46
+    assert {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder)} == serial
 
 
 def test_receipt_content_for_a_rejected_company(data_root):
@@ -145,10 +167,10 @@ def test_receipts_folder_swapped_in_once_without_fsync_per_file(data_root, monke
     synced: list[str] = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
-    urls = rc.write_receipts(st, outcome, {})
+    written = rc.write_receipts(st, outcome, {})
     assert not [p for p in synced if "/receipts/" in p]  # the folder is swapped in, files not fsynced
     texts = rc.render_receipts(outcome, {})
     assert st.listdir(folder) == sorted(texts)  # exactly this run's receipts: the stale one is gone
     assert all(st.read_text(f"{folder}/{n}") == t for n, t in texts.items())
-    assert urls == [st.url(f"{folder}/{n}") for n in sorted(texts)]
+    assert written == {"folder": st.url(folder) + "/", "files": len(texts)}
     assert not [n for n in st.listdir(rc.RECEIPTS_DATASET) if n.startswith(".")]

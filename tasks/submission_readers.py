@@ -283,6 +283,22 @@ def match_header(text: object) -> str | None:
     return _match_header_text(str(text))
 
 
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _normalise(text: str) -> str:
+    """:func:`normalise_header` of ``text``, without its per-character Python loop for ASCII text.
+
+    Every data cell of the first rows (company names, whole CSV lines under a wrong separator) is
+    normalised once while the header row is searched; NFKD and the combining-mark filter leave ASCII
+    unchanged, so only lower-casing and the punctuation rule apply (tests/test_reader_speed_paths.py
+    keeps this equal to the schema's function).
+    """
+    if text.isascii():
+        return _NON_ALNUM.sub(" ", text.lower()).strip()
+    return normalise_header(text)
+
+
 @lru_cache(maxsize=1)
 def _keys_have_letters() -> bool:
     return all(k.upper() != k.lower() for k in header_lookup())
@@ -300,14 +316,33 @@ def _match_header_text(text: str) -> str | None:
     lookup = header_lookup()
     candidates = [raw, _PARENS.sub(" ", raw)] + [m.strip("()[]") for m in _PARENS.findall(raw)]
     for c in candidates:
-        key = normalise_header(c)
+        key = _normalise(c)
         if key in lookup:
             return lookup[key]
     return None
 
 
 def _header_score(cells: list[object]) -> int:
-    return len({f for f in (match_header(c) for c in cells) if f})
+    """How many fields ``cells`` name: :func:`match_header` of each cell, as one tight loop.
+
+    Integers and date-times (``str`` of which has no letter) name no field when every known header
+    has a letter; skipping them saves the ``str()`` and cache lookup for most data cells.
+    """
+    skip_numbers = _keys_have_letters()
+    found: set[str] = set()
+    for c in cells:
+        if c is None:
+            continue
+        t = type(c)
+        if t is str:
+            name = _match_header_text(c)  # type: ignore[arg-type]
+        elif skip_numbers and (t is int or t is datetime):
+            continue
+        else:
+            name = _match_header_text(str(c))
+        if name:
+            found.add(name)
+    return len(found)
 
 
 def _suggest(header: str) -> str | None:
@@ -327,11 +362,15 @@ class _Layout:
     warnings: list[dict]
 
 
-def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) -> _Layout:
-    """Map header cells to fields; warn about unknown/duplicate columns; reject missing required ones."""
+# What a header row says, whichever file it is in: (position, field) of the columns read, then
+# ("unknown", shown text, hint) and ("duplicate", field, shown text) notices in cell order, then the
+# required fields it lacks.
+_HeaderMap = tuple[tuple[tuple[int, str], ...], tuple[tuple[str, str, str | None], ...], tuple[str, ...]]
+
+
+def _header_map(cells: tuple[object, ...]) -> _HeaderMap:
     columns: dict[int, str] = {}
-    warnings: list[dict] = []
-    w, we = _where(file, sheet), _where_en(file, sheet)
+    notes: list[tuple[str, str, str | None]] = []
     for pos, cell in enumerate(cells):
         if cell is None or not str(cell).strip():
             continue
@@ -339,7 +378,31 @@ def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) 
         shown = str(cell).strip()[:80]
         shown_safe = neutralise(shown)
         if name is None:
-            hint = _suggest(shown)
+            notes.append(("unknown", shown_safe, _suggest(shown)))
+        elif name in columns.values():
+            notes.append(("duplicate", name, shown_safe))
+        else:
+            columns[pos] = name
+    missing = tuple(f.name for f in SUBMISSION_FIELDS if f.required and f.name not in columns.values())
+    return tuple(columns.items()), tuple(notes), missing
+
+
+# Files made from the template repeat the same header row; mapping it (and suggesting names for
+# unknown columns, a difflib search) is done once per distinct row. Only rows of text are kept:
+# equal tuples of other types can differ in their text (1 == 1.0 == True).
+_header_map_cached = lru_cache(maxsize=1_024)(_header_map)
+
+
+def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) -> _Layout:
+    """Map header cells to fields; warn about unknown/duplicate columns; reject missing required ones."""
+    key = tuple(cells)
+    text_only = all(c is None or type(c) is str for c in key)
+    pairs, notes, missing = _header_map_cached(key) if text_only else _header_map(key)
+    warnings: list[dict] = []
+    w, we = _where(file, sheet), _where_en(file, sheet)
+    for kind, a, b in notes:
+        if kind == "unknown":
+            shown_safe, hint = a, b
             tail_id = (
                 f" — maksud Anda '{hint}'?" if hint else ". Hapus kolom itu atau pakai judul dari templat."
             )
@@ -353,7 +416,8 @@ def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) 
                     "warning",
                 )
             )
-        elif name in columns.values():
+        else:
+            name, shown_safe = a, b
             warnings.append(
                 _file_error(
                     file,
@@ -364,20 +428,18 @@ def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) 
                     "warning",
                 )
             )
-        else:
-            columns[pos] = name
-    missing = [f for f in SUBMISSION_FIELDS if f.required and f.name not in columns.values()]
     if missing:
+        lacking = [FIELDS[n] for n in missing]
         rej = _rejected(
             "missing_columns",
             file,
             sheet,
-            labels_id=", ".join(f"'{f.label_id}'" for f in missing),
-            labels_en=", ".join(f"'{f.label_en}'" for f in missing),
+            labels_id=", ".join(f"'{f.label_id}'" for f in lacking),
+            labels_en=", ".join(f"'{f.label_en}'" for f in lacking),
         )
         rej.notes = warnings
         raise rej
-    return _Layout(header_row, columns, warnings)
+    return _Layout(header_row, dict(pairs), warnings)
 
 
 def _best_header(rows: list[list[object]]) -> tuple[int, int]:
@@ -1018,7 +1080,7 @@ def _read_xlsx_openpyxl(
     try:
         for ws in wb.worksheets:
             sheet = ws.title
-            if normalise_header(sheet) in IGNORED_SHEETS:
+            if _normalise(sheet) in IGNORED_SHEETS:
                 continue
             rows_iter = ws.iter_rows(values_only=True)
             head: list[list[object]] = []
@@ -1162,12 +1224,29 @@ def _calamine_agrees(zf: zipfile.ZipFile) -> bool:
         for n in names:
             if n.startswith("xl/workbook") and n.endswith(".xml") and _DATE1904.search(zf.read(n)):
                 return False
-            if n == "xl/styles.xml":
-                if not all(_date_rules_agree(code) for code in _FORMAT_CODE.findall(zf.read(n))):
-                    return False
-        return not any(_calamine_unsure(zf.read(i)) for i in parts)
+            if n == "xl/styles.xml" and not _by_content(_styles_agree, _styles_agree_cached, zf.read(n)):
+                return False
+        return not any(_by_content(_calamine_unsure, _calamine_unsure_cached, zf.read(i)) for i in parts)
     except Exception:
         return False
+
+
+def _styles_agree(xml: bytes) -> bool:
+    """Whether both libraries class every number format of a styles part alike as date or not."""
+    return all(_date_rules_agree(code) for code in _FORMAT_CODE.findall(xml))
+
+
+# Files made from the template share their styles and their instruction and code sheets byte for
+# byte, so a verdict on a part is kept by its content (the bytes themselves are the key: equal
+# content, equal verdict). Scanning a sheet costs ~10 substring passes; hashing it, one. Only small
+# parts are kept, so the caches hold at most a few MB.
+_CACHED_PART_BYTES = 262_144
+_styles_agree_cached = lru_cache(maxsize=16)(_styles_agree)
+_calamine_unsure_cached = lru_cache(maxsize=32)(_calamine_unsure)
+
+
+def _by_content(check: Callable[[bytes], bool], cached: Callable[[bytes], bool], xml: bytes) -> bool:
+    return cached(xml) if len(xml) <= _CACHED_PART_BYTES else check(xml)
 
 
 def _from_calamine(v: object) -> object:
@@ -1210,7 +1289,7 @@ def _read_xlsx_calamine(
         read_any = False
         rejected: list[FileRejected] = []
         for sheet in wb.sheet_names:
-            if normalise_header(sheet) in IGNORED_SHEETS:
+            if _normalise(sheet) in IGNORED_SHEETS:
                 continue
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             head = [_from_calamine_row(r) for r in rows[:HEADER_SCAN_ROWS]]

@@ -1049,7 +1049,10 @@ def _read_xlsx(
     """Read every data sheet; ``data`` holds the whole file when the probe already read it."""
     with nullcontext(None) if data is not None else storage.local_copy(rel) as path:
         agrees = _check_zip(
-            _src(path, data), file, max_uncompressed_bytes, _calamine_agrees if USE_CALAMINE else None
+            _src(path, data),
+            file,
+            max_uncompressed_bytes,
+            (lambda zf: _calamine_agrees(zf, data)) if USE_CALAMINE else None,
         )
         if agrees:
             try:
@@ -1206,8 +1209,11 @@ def _date_rules_agree(code: bytes) -> bool:
     return bool(is_date_format(fmt)) == _calamine_date_format(fmt)
 
 
-def _calamine_agrees(zf: zipfile.ZipFile) -> bool:
-    """Whether calamine reads this (zip-checked, open) workbook exactly as openpyxl would."""
+def _calamine_agrees(zf: zipfile.ZipFile, data: bytes | None = None) -> bool:
+    """Whether calamine reads this (zip-checked, open) workbook exactly as openpyxl would.
+
+    ``data`` is the archive's bytes when ``zf`` reads them from memory (see :func:`_member`).
+    """
     try:
         infos = zf.infolist()
         names = [i.filename for i in infos]
@@ -1222,13 +1228,47 @@ def _calamine_agrees(zf: zipfile.ZipFile) -> bool:
         if sum(i.file_size for i in parts) > CALAMINE_MAX_XML_BYTES:
             return False
         for n in names:
-            if n.startswith("xl/workbook") and n.endswith(".xml") and _DATE1904.search(zf.read(n)):
-                return False
-            if n == "xl/styles.xml" and not _by_content(_styles_agree, _styles_agree_cached, zf.read(n)):
-                return False
-        return not any(_by_content(_calamine_unsure, _calamine_unsure_cached, zf.read(i)) for i in parts)
+            # By name, as zf.read(n) does: a repeated name reads its last entry.
+            if n.startswith("xl/workbook") and n.endswith(".xml"):
+                if _DATE1904.search(_member(zf, zf.getinfo(n), data)):
+                    return False
+            if n == "xl/styles.xml":
+                if not _by_content(_styles_agree, _styles_agree_cached, _member(zf, zf.getinfo(n), data)):
+                    return False
+        return not any(
+            _by_content(_calamine_unsure, _calamine_unsure_cached, _member(zf, i, data)) for i in parts
+        )
     except Exception:
         return False
+
+
+# Inflated members by what determines them. Once ``zf.open`` has checked a member's local header
+# (signature, name, flags, encryption), what its reader returns depends only on the compressed
+# bytes that follow the header and on the method, sizes and CRC from the central directory; equal
+# keys give equal bytes (or an error that is never cached). Template files repeat most members
+# byte for byte, so they are neither inflated nor hashed again (the verdict caches below see the
+# same bytes object, whose hash Python keeps).
+_MEMBERS: dict[tuple[int, int, int, int, bytes], bytes] = {}
+_MEMBERS_MAX = 32
+_LOCAL_HEADER_BYTES = 30  # fixed part of a zip local file header; name and extra lengths at 26, 28
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | None) -> bytes:
+    """``zf.read(info)`` for an archive read from ``data`` (None: read it plainly)."""
+    if data is None or info.file_size > _CACHED_PART_BYTES:
+        return zf.read(info)
+    with zf.open(info) as fh:
+        at = info.header_offset + 26
+        start = info.header_offset + _LOCAL_HEADER_BYTES + sum(struct.unpack_from("<HH", data, at))
+        raw = data[start : start + info.compress_size]
+        key = (info.compress_type, info.compress_size, info.file_size, info.CRC, raw)
+        content = _MEMBERS.pop(key, None)
+        if content is None:
+            content = fh.read()
+        _MEMBERS[key] = content  # last used last: the oldest entry goes first
+        if len(_MEMBERS) > _MEMBERS_MAX:
+            del _MEMBERS[next(iter(_MEMBERS))]
+        return content
 
 
 def _styles_agree(xml: bytes) -> bool:
@@ -1270,7 +1310,33 @@ def _from_calamine(v: object) -> object:
 
 
 def _from_calamine_row(row: list[object]) -> list[object]:
-    return [_from_calamine(v) for v in row]
+    # Text, most cells of a template, without a call per cell.
+    return [(v or None) if type(v) is str else _from_calamine(v) for v in row]
+
+
+# The first rows of a sheet of text only (the template's code list) recur in every file made from
+# it; where the header is in them (none there) is found once per distinct text. Small heads only,
+# so the cache stays small.
+_TEXT_HEAD_MAX_CHARS = 65_536
+
+
+@lru_cache(maxsize=64)
+def _text_head_header(top: tuple[tuple[str, ...], ...]) -> tuple[int, int]:
+    return _best_header([_from_calamine_row(list(r)) for r in top])
+
+
+def _head_header(top: list[list[object]]) -> tuple[int, int] | None:
+    """:func:`_best_header` of ``top`` (calamine's first rows) from the cache, or None when it is
+    not all text or too big to keep."""
+    chars = 0
+    for r in top:
+        for v in r:
+            if type(v) is not str:
+                return None
+            chars += len(v)  # type: ignore[arg-type]
+        if chars > _TEXT_HEAD_MAX_CHARS:
+            return None
+    return _text_head_header(tuple(map(tuple, top)))  # type: ignore[arg-type]
 
 
 def _read_xlsx_calamine(
@@ -1292,8 +1358,11 @@ def _read_xlsx_calamine(
             if _normalise(sheet) in IGNORED_SHEETS:
                 continue
             rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            found = _head_header(rows[:HEADER_SCAN_ROWS])
+            if found is not None and found[1] < MIN_HEADER_MATCHES:
+                continue  # text cells convert without error: nothing else would happen here
             head = [_from_calamine_row(r) for r in rows[:HEADER_SCAN_ROWS]]
-            h, score = _best_header(head)
+            h, score = found if found is not None else _best_header(head)
             if score < MIN_HEADER_MATCHES:
                 continue
             try:

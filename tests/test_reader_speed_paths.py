@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import random
 import string
+import zipfile
 from datetime import date, datetime
+
+import pandas as pd
 
 from schemas.submission import ALIASES, SUBMISSION_FIELDS, header_lookup, normalise_header
 from tasks import submission_readers as R
@@ -140,3 +144,70 @@ def test_part_verdicts_cached_by_content() -> None:
     for _ in range(2):
         assert R._by_content(R._styles_agree, R._styles_agree_cached, styles_ok) is True
         assert R._by_content(R._styles_agree, R._styles_agree_cached, styles_bad) is False
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buf.getvalue()
+
+
+def _read(data: bytes, name: str) -> object:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        return R._member(zf, zf.getinfo(name), data)
+    except Exception as exc:
+        return type(exc)
+
+
+def _plain_read(data: bytes, name: str) -> object:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        return zf.read(name)
+    except Exception as exc:
+        return type(exc)
+
+
+def test_member_cache_reads_what_zipfile_reads() -> None:
+    sheet = b"<worksheet>" + b"<row/>" * 500 + b"</worksheet>"
+    other = sheet.replace(b"<row/>", b"<col/>", 1)
+    first = _zip({"a.xml": sheet, "b.xml": other})
+    renamed = _zip({"c.xml": sheet})  # same compressed bytes under another name
+    # The same compressed bytes with a wrong CRC in the central directory: zipfile refuses them.
+    crc = zipfile.ZipFile(io.BytesIO(renamed)).getinfo("c.xml").CRC.to_bytes(4, "little")
+    central = renamed.rindex(b"PK\x01\x02")
+    bad_crc = renamed[:central] + renamed[central:].replace(crc, bytes(4), 1)
+    # A local header whose name differs from the central directory's: zipfile refuses it too.
+    bad_name = renamed.replace(b"c.xml", b"d.xml", 1)
+    cases = [(first, "a.xml"), (first, "b.xml"), (renamed, "c.xml"), (bad_crc, "c.xml"), (bad_name, "c.xml")]
+    for _ in range(2):  # the second time from the cache
+        for data, name in cases:
+            assert _read(data, name) == _plain_read(data, name), name
+    assert _read(first, "a.xml") == sheet and _read(first, "b.xml") == other
+    assert _read(bad_crc, "c.xml") is zipfile.BadZipFile and _read(bad_name, "c.xml") is zipfile.BadZipFile
+
+
+def test_text_only_sheets_read_alike_both_ways(monkeypatch) -> None:
+    from openpyxl import Workbook
+
+    labels = [f.label_id for f in SUBMISSION_FIELDS]
+    wb = Workbook()
+    wb.active.title = "Kode"
+    for i in range(40):  # text only, no header: skipped
+        wb["Kode"].append([f"64{i:02d} — Kota {i}", "", "A — Pertanian"])
+    data = wb.create_sheet("Data")  # text only, with a header under a title row
+    data.append(["LAPORAN"])
+    data.append(labels)
+    data.append(["9100000000005", "PT Teks", *["12" for _ in labels[2:]]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    files = {"a.xlsx": buf.getvalue(), "b.xlsx": buf.getvalue()}
+    fast = R.read_bytes_as_period(files)
+    monkeypatch.setattr(R, "USE_CALAMINE", False)
+    general = R.read_bytes_as_period(files)
+    assert len(fast.rows) == 2
+    pd.testing.assert_frame_equal(fast.rows, general.rows)
+    pd.testing.assert_frame_equal(fast.cell_errors, general.cell_errors)
+    pd.testing.assert_frame_equal(fast.file_errors, general.file_errors)

@@ -115,3 +115,26 @@ def quarantine_reasons_schema() -> pa.Schema:
         SCHEMA_VERSION,
         "Every reason a row or file of one period was quarantined, one row per reason.",
     )
+
+
+RECEIPT_TEXTS_SCHEMA_NAME = "submission_receipt_texts"
+
+# One Parquet beside the HTML receipts instead of a text file per company: a national month has 10^5
+# receipts, and every file costs a create (and on a re-run a delete) on the disk.
+RECEIPT_TEXT_FIELDS: tuple[Field, ...] = (
+    Field("receipt", "string", "Receipt name: the company's NIB, or berkas-<file>-<sha8> for a file not linked "
+          "to a company; the HTML receipt beside this file is <receipt>.html.", nullable=False),
+    Field("nib", "string", "NIB of the company; null for a file receipt."),
+    Field("text", "string", "The receipt as plain text in Indonesian (e-mail bodies, the company report).",
+          nullable=False),
+)  # fmt: skip
+
+
+def receipt_texts_schema() -> pa.Schema:
+    return pa_schema(
+        RECEIPT_TEXT_FIELDS,
+        RECEIPT_TEXTS_SCHEMA_NAME,
+        SCHEMA_VERSION,
+        "The plain-text receipt of every company (and unlinked file) of one period: receipts.parquet in "
+        "processed/receipts/period=YYYY-MM/, beside the HTML receipts.",
+    )

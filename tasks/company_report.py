@@ -31,6 +31,7 @@ from tasks.bulletin import (
     year_statuses,
 )
 from tasks.process_pool import LazyBatches
+from tasks.receipts import read_texts
 from tasks.storage import Storage
 
 # (column, label id, label en, formatter kind). Units follow schemas/company.py: value added is a
@@ -169,13 +170,14 @@ class ReportIndex:
 
     ``history``: NIB -> its earlier periods' trend values, in period order; ``cells``: the published
     aggregate cells by (level, code) in the aggregates' row order; ``receipts``: the names in the
-    period's receipts folder.
+    period's receipts folder; ``receipt_texts``: NIB -> its plain-text receipt.
     """
 
     period: str
     history: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     cells: dict[tuple[str, str], list[tuple[Any, Any]]] = field(default_factory=dict)
     receipts: frozenset[str] = frozenset()
+    receipt_texts: dict[str, str] = field(default_factory=dict)
     memo: dict[Any, Any] = field(default_factory=dict)  # per-language pieces shared by all companies
 
 
@@ -228,6 +230,7 @@ def report_index(storage: Storage, inp: BulletinInputs) -> ReportIndex:
                     continue
                 idx.cells.setdefault((level, code), []).append((n, v))
     idx.receipts = frozenset(storage.listdir(posixpath.join(RECEIPTS_DIR, f"period={inp.period}")))
+    idx.receipt_texts = read_texts(storage, inp.period, wanted)
     return idx
 
 
@@ -279,7 +282,11 @@ def build_company_context(
     bps = _bps_benchmarks(inp, row, lang, basis_label, idx)
 
     receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
-    receipt_text = storage.read_text(f"{receipt_dir}/{nib}.txt") if f"{nib}.txt" in idx.receipts else ""
+    receipt_text = idx.receipt_texts.get(nib, "")
+    if not receipt_text and f"{nib}.txt" in idx.receipts:
+        receipt_text = storage.read_text(
+            f"{receipt_dir}/{nib}.txt"
+        )  # written before receipts.parquet existed
     receipt_link = (
         posixpath.relpath(f"{receipt_dir}/{nib}.html", posixpath.join(BULLETINS_DIR, inp.period, "companies"))
         if f"{nib}.html" in idx.receipts
@@ -472,6 +479,7 @@ def _batch_index(nibs: list[str], full: ReportIndex) -> ReportIndex:
         history={n: full.history[n] for n in nibs if n in full.history},
         cells=full.cells,
         receipts=frozenset(names & full.receipts),
+        receipt_texts={n: full.receipt_texts[n] for n in nibs if n in full.receipt_texts},
     )
 
 

@@ -1,21 +1,28 @@
 """Receipts: one per company (NIB) and one per file that could not be linked to a company.
 
-``processed/receipts/period=YYYY-MM/<nib>.html`` and ``<nib>.txt`` say what was accepted, what was
-rejected and how to fix it, and which flags to check. Rows without a valid NIB and unreadable files
-get ``berkas-<safe name>-<sha8>.html/.txt``. HTML is rendered with autoescape on.
+``processed/receipts/period=YYYY-MM/<nib>.html`` says what was accepted, what was rejected and how
+to fix it, and which flags to check; ``receipts.parquet`` beside it holds every receipt's plain text
+(for e-mail and the company report). Rows without a valid NIB and unreadable files get
+``berkas-<safe name>-<sha8>.html``. HTML is rendered with autoescape on.
 """
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
+from schemas.submission_outputs import receipt_texts_schema
 from tasks.file_batch import write_files
+from tasks.parquet_io import table_bytes
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -75,57 +82,85 @@ def _label(col: str) -> str:
         return col or "-"
 
 
+def _cols(df: pd.DataFrame, *names: str) -> list[list[Any]]:
+    """Columns as Python lists (NA as None): iterating Arrow-backed rows one by one costs ~20x more."""
+    return [df[n].astype(object).where(df[n].notna(), None).tolist() for n in names]
+
+
 def receipt_contexts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Receipt name -> template context, for every company and every unlinked file."""
+    # 10^5 small dicts and lists in a row set off the cyclic collector again and again (half the time
+    # here); none of them is part of a cycle.
+    gc.disable()
+    try:
+        return _receipt_contexts(outcome, file_sha)
+    finally:
+        gc.enable()
+
+
+def _receipt_contexts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, dict[str, Any]]:
     kab = kaltim_kabkota()
     ctx: dict[str, dict[str, Any]] = {}
 
     def get(key: str, title: str, nib: str | None, name: str | None) -> dict[str, Any]:
-        if key not in ctx:
-            ctx[key] = {"title": title, "nib": nib, "company_name": name, "accepted": [], "rejected": [],
-                        "flags": [], "notices": [], "files": set()}  # fmt: skip
-        return ctx[key]
+        c = ctx.get(key)
+        if c is None:
+            c = ctx[key] = {"title": title, "nib": nib, "company_name": name, "accepted": [], "rejected": [],
+                            "flags": [], "notices": [], "files": set()}  # fmt: skip
+        return c
 
-    for r in outcome.accepted.itertuples(index=False):
-        c = get(r.nib, r.company_name, r.nib, r.company_name)
-        c["files"].add(r.source_file)
-        c["accepted"].append({
-            "file": r.source_file, "row": int(r.source_row), "kbli": r.kbli_code,
-            "kabkota": f"{r.kabkota_code} {kab.get(r.kabkota_code, '')}".strip(),
-            "net_sales": _rupiah(r.net_sales), "workers": _num(r.workers_avg_total),
-        })  # fmt: skip
-    for r in outcome.soft.itertuples(index=False):
-        c = ctx.get(str(r.nib))
-        if c is not None:
-            c["flags"].append({"file": r.source_file, "row": int(r.source_row), "column": _label(r.column),
-                               "reason": r.reason_id, "reason_en": r.reason_en})  # fmt: skip
+    acc = outcome.accepted
+    if len(acc):
+        cols = _cols(acc, "nib", "company_name", "source_file", "source_row", "kbli_code", "kabkota_code",
+                     "net_sales", "workers_avg_total")  # fmt: skip
+        for nib, name, file, row, kbli, code, sales, workers in zip(*cols, strict=True):
+            c = get(nib, name, nib, name)
+            c["files"].add(file)
+            c["accepted"].append({
+                "file": file, "row": int(row), "kbli": kbli,
+                "kabkota": f"{code} {kab.get(code, '')}".strip(),
+                "net_sales": _rupiah(sales), "workers": _num(workers),
+            })  # fmt: skip
+    soft = outcome.soft
+    if len(soft):
+        for nib, file, row, column, rid, ren in zip(
+            *_cols(soft, "nib", "source_file", "source_row", "column", "reason_id", "reason_en"), strict=True
+        ):
+            c = ctx.get(str(nib))
+            if c is not None:
+                c["flags"].append({"file": file, "row": int(row), "column": _label(column), "reason": rid,
+                                   "reason_en": ren})  # fmt: skip
 
-    q = outcome.quarantine_rows
+    # Reasons grouped once by (kind, file, row) instead of a filter of the whole table per quarantined row.
+    grouped: dict[tuple[Any, ...], list[dict[str, str]]] = {}
     reasons = outcome.reasons
-    for r in q.itertuples(index=False):
-        nib = None if pd.isna(r.nib) else str(r.nib)
-        if r.kind == "row" and nib and NIB_RE.match(nib):
-            key, title, name = (
-                nib,
-                (r.company_name if isinstance(r.company_name, str) else nib),
-                r.company_name,
+    if len(reasons):
+        for kind, file, row, column, rid, ren in zip(
+            *_cols(reasons, "kind", "source_file", "source_row", "column", "reason_id", "reason_en"),
+            strict=True,
+        ):
+            key = (kind, file, None if kind == "file" else row)
+            grouped.setdefault(key, []).append(
+                {"column": _label(column) if column else "", "reason": rid, "reason_en": ren}
             )
-        else:
-            sha = file_sha.get(r.source_file) or (r.file_sha256 if isinstance(r.file_sha256, str) else None)
-            key, title, name, nib = safe_name(r.source_file, sha), f"Berkas {r.source_file}", None, None
-        c = get(key, title, nib, name if isinstance(name, str) else None)
-        c["files"].add(r.source_file)
-        if r.kind == "file":
-            sel = reasons[(reasons["kind"] == "file") & (reasons["source_file"] == r.source_file)]
-        else:
-            sel = reasons[(reasons["kind"] == "row") & (reasons["source_file"] == r.source_file)
-                          & (reasons["source_row"] == r.source_row)]  # fmt: skip
-        c["rejected"].append({
-            "file": r.source_file,
-            "row": None if pd.isna(r.source_row) else int(r.source_row),
-            "reasons": [{"column": _label(x.column) if x.column else "", "reason": x.reason_id,
-                         "reason_en": x.reason_en} for x in sel.itertuples(index=False)],
-        })  # fmt: skip
+    q = outcome.quarantine_rows
+    if len(q):
+        for nib, kind, file, row, name, fsha in zip(
+            *_cols(q, "nib", "kind", "source_file", "source_row", "company_name", "file_sha256"), strict=True
+        ):
+            nib = None if nib is None else str(nib)
+            if kind == "row" and nib and NIB_RE.match(nib):
+                key, title = nib, (name if isinstance(name, str) else nib)
+            else:
+                sha = file_sha.get(file) or (fsha if isinstance(fsha, str) else None)
+                key, title, name, nib = safe_name(file, sha), f"Berkas {file}", None, None
+            c = get(key, title, nib, name if isinstance(name, str) else None)
+            c["files"].add(file)
+            c["rejected"].append({
+                "file": file,
+                "row": None if row is None else int(row),
+                "reasons": list(grouped.get((kind, file, None if kind == "file" else row), [])),
+            })  # fmt: skip
     by_file: dict[str, list[dict[str, Any]]] = {}
     for c in ctx.values():
         for f in c["files"]:
@@ -143,28 +178,65 @@ RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a t
 POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
 
 
-def _render(env: Any, common: dict[str, Any], items: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+TEXTS_FILE = (
+    "receipts.parquet"  # every receipt's plain text, one row per receipt (schemas/submission_outputs.py)
+)
+
+
+def _render(
+    env: Any, common: dict[str, Any], items: list[tuple[str, dict[str, Any]]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``({<key>.html: html}, {key: plain text})`` of a batch of receipts."""
     html_t = env.get_template("receipt.html.j2")
     txt_t = env.get_template("receipt.txt.j2")
-    out: dict[str, str] = {}
+    pages: dict[str, str] = {}
+    texts: dict[str, str] = {}
     for key, c in items:
-        out[f"{key}.html"] = html_t.render(**common, **c)
-        out[f"{key}.txt"] = txt_t.render(**common, **c)
-    return out
+        pages[f"{key}.html"] = html_t.render(**common, **c)
+        texts[key] = txt_t.render(**common, **c)
+    return pages, texts
 
 
-def render_receipts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, str]:
-    """``{file name: text}`` for every receipt (``<key>.html`` and ``<key>.txt``)."""
+def render_receipts(outcome: Outcome, file_sha: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Every receipt: ``({<key>.html: html}, {key: plain text})``."""
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     return _render(_env(), common, sorted(receipt_contexts(outcome, file_sha).items()))
 
 
-def render_batch(job: tuple[Storage, str, dict[str, Any]], items: list[tuple[str, dict[str, Any]]]) -> int:
-    """Render one batch of receipts and write them into the folder being built; returns how many files."""
+def render_batch(
+    job: tuple[Storage, str, dict[str, Any]], items: list[tuple[str, dict[str, Any]]]
+) -> dict[str, str]:
+    """Render one batch of receipts, write the HTML into the folder being built, return the texts."""
     storage, folder, common = job
-    texts = _render(_env(), common, items)
-    write_files(storage, folder, texts)
-    return len(texts)
+    pages, texts = _render(_env(), common, items)
+    write_files(storage, folder, pages)
+    return texts
+
+
+def texts_table(texts: dict[str, str]) -> pa.Table:
+    keys = sorted(texts)
+    return pa.Table.from_pydict(
+        {
+            "receipt": keys,
+            "nib": [k if NIB_RE.match(k) else None for k in keys],
+            "text": [texts[k] for k in keys],
+        },
+        schema=receipt_texts_schema(),
+    )
+
+
+def read_texts(storage: Storage, period: str, receipts: Collection[str] | None = None) -> dict[str, str]:
+    """``{receipt: plain text}`` of a period (only ``receipts`` when given); empty when there are none."""
+    rel = f"{RECEIPTS_DATASET}/period={period}/{TEXTS_FILE}"
+    if not storage.exists(rel):
+        return {}
+    with storage.open(rel, "rb") as fh:
+        table = pq.read_table(fh, columns=["receipt", "text"])
+    keys, values = table.column("receipt").to_pylist(), table.column("text").to_pylist()
+    if receipts is None:
+        return dict(zip(keys, values, strict=True))
+    wanted = set(receipts)
+    return {k: v for k, v in zip(keys, values, strict=True) if k in wanted}
 
 
 def write_receipts(
@@ -172,7 +244,8 @@ def write_receipts(
 ) -> dict[str, Any]:
     """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns the folder and count.
 
-    Rendered in batches (on ``workers`` processes when there are many), so only one batch of texts is
+    ``<key>.html`` per company (and unlinked file) plus ``receipts.parquet`` with every plain text.
+    Rendered in batches (on ``workers`` processes when there are many), so only one batch of pages is
     in memory; the folder is swapped in once and the files inside need no fsync of their own.
     """
     from tasks.process_pool import map_batches
@@ -182,11 +255,12 @@ def write_receipts(
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]
     use = workers if len(items) >= POOL_MIN_RECEIPTS else 1
-    n = 0
+    texts: dict[str, str] = {}
 
     def build(tmp: str) -> None:
-        nonlocal n
-        n = sum(map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use))
+        for part in map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use):
+            texts.update(part)
+        write_files(storage, tmp, {TEXTS_FILE: table_bytes(texts_table(texts), {"period": outcome.period})})
 
     storage.replace_dir(rel, build)
-    return {"folder": storage.url(rel) + "/", "files": n}
+    return {"folder": storage.url(rel) + "/", "files": len(texts) + 1}

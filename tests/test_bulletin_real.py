@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tasks import formatting as F
+from tasks.receipts import read_texts
 from tasks.storage import Storage
 from tests.test_bulletin import num, tables
 
@@ -221,10 +222,11 @@ def test_company_reports_flags_benchmarks_receipts(real):
     assert sorted(st.listdir(f"{BASE}/companies")) == sorted(f"{n}.html" for n in comp["nib"])
     flagged = comp[comp["flag_negative_va"]]
     assert len(flagged)
+    receipt_texts = read_texts(st, PERIOD)
     for r in comp.itertuples():
         html = st.read_text(f"{BASE}/companies/{r.nib}.html")
         assert "RAHASIA" in html and "sintetis" in html
-        receipt = st.read_text(f"processed/receipts/period={PERIOD}/{r.nib}.txt")
+        receipt = receipt_texts[r.nib]
         assert receipt.splitlines()[2].replace("&", "&amp;") in html  # its own receipt embedded
         has_sentence = "Nilai tambah bulan ini negatif" in html
         assert has_sentence == bool(r.flag_negative_va)

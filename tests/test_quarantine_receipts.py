@@ -67,22 +67,25 @@ def test_receipts_on_two_worker_processes_equal_the_serial_ones(data_root, monke
     st_ = Storage(data_root)
     folder = f"{rc.RECEIPTS_DATASET}/period={PERIOD}"
     rc.write_receipts(st_, outcome, {}, workers=1)
-    serial = {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder)}
+    serial = {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder) if n.endswith(".html")}
+    serial_texts = rc.read_texts(st_, PERIOD)
     monkeypatch.setattr(rc, "RECEIPT_BATCH", 5)  # 23 receipts -> 5 batches over 2 processes
     monkeypatch.setattr(rc, "POOL_MIN_RECEIPTS", 1)
     started: list[int] = []
     real_start = pp._start
     monkeypatch.setattr(pp, "_start", lambda n: started.append(n) or real_start(n))
     written = rc.write_receipts(st_, outcome, {}, workers=2)
-    assert started == [2] and written["files"] == len(serial) == 46
-    assert {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder)} == serial
+    assert started == [2] and written["files"] == len(serial) + 1 == 24
+    assert {n: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder) if n.endswith(".html")} == serial
+    assert rc.read_texts(st_, PERIOD) == serial_texts
 
 
 def test_receipt_content_for_a_rejected_company(data_root):
     process(data_root)
     rdir = data_root / "processed/receipts/period=2025-08"
     # The company whose categories do not add up (planted in the bulk CSV).
-    txt = (rdir / "9982369706696.txt").read_text(encoding="utf-8")
+    assert not list(rdir.glob("*.txt"))  # plain texts live in receipts.parquet, not a file per company
+    txt = rc.read_texts(Storage(data_root), PERIOD)["9982369706696"]
     assert "DITERIMA (0 baris)" in txt and "DITOLAK (1)" in txt
     assert "tidak sama dengan total" in txt and "ekspor_gabungan_01_SINTETIS.csv baris" in txt
     assert "DATA SINTETIS" in txt
@@ -169,8 +172,11 @@ def test_receipts_folder_swapped_in_once_without_fsync_per_file(data_root, monke
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
     written = rc.write_receipts(st, outcome, {})
     assert not [p for p in synced if "/receipts/" in p]  # the folder is swapped in, files not fsynced
-    texts = rc.render_receipts(outcome, {})
-    assert st.listdir(folder) == sorted(texts)  # exactly this run's receipts: the stale one is gone
-    assert all(st.read_text(f"{folder}/{n}") == t for n, t in texts.items())
-    assert written == {"folder": st.url(folder) + "/", "files": len(texts)}
+    pages, texts = rc.render_receipts(outcome, {})
+    # exactly this run's receipts: the stale one is gone
+    assert st.listdir(folder) == sorted([*pages, rc.TEXTS_FILE])
+    assert all(st.read_text(f"{folder}/{n}") == t for n, t in pages.items())
+    assert rc.read_texts(st, PERIOD) == texts and sorted(texts) == sorted(n[:-5] for n in pages)
+    assert read_frame(st, f"{folder}/{rc.TEXTS_FILE}").columns.tolist() == ["receipt", "nib", "text"]
+    assert written == {"folder": st.url(folder) + "/", "files": len(pages) + 1}
     assert not [n for n in st.listdir(rc.RECEIPTS_DATASET) if n.startswith(".")]

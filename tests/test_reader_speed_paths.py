@@ -211,3 +211,22 @@ def test_text_only_sheets_read_alike_both_ways(monkeypatch) -> None:
     pd.testing.assert_frame_equal(fast.rows, general.rows)
     pd.testing.assert_frame_equal(fast.cell_errors, general.cell_errors)
     pd.testing.assert_frame_equal(fast.file_errors, general.file_errors)
+
+
+def _plain_unsure(xml: bytes) -> bool:
+    if b"\r" in xml:
+        return True
+    if any(tag in xml for tag in R._FORMULA_HINTS) and R._FORMULA_TAG.search(xml):
+        return True
+    if any(v in xml for v in R._TYPE_HINTS) and R._ERROR_OR_DATE_CELL.search(xml):
+        return True
+    return b"_x" in xml and R._ESCAPE.search(xml) is not None
+
+
+def test_unsure_is_the_plain_check() -> None:
+    rnd = random.Random(3)
+    bits = [b"<c r='A1'>", b"<f>", b"<f ", b"<f/>", b"<x:f>", b":f ", b"f/", b"f>", b"f ", b"<formula1>", b' t="e"',
+            b" t='d'", b'"e\'', b"_x000D_", b"_x", b"\r", b"<v>1</v>", b"</c>", b"ref", b"x", b" "]  # fmt: skip
+    for _ in range(5_000):
+        xml = b"".join(rnd.choice(bits) for _ in range(rnd.randint(0, 12)))
+        assert R._calamine_unsure(xml) == _plain_unsure(xml), xml

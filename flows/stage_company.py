@@ -49,16 +49,21 @@ SECTOR_EMPLOYMENT_REL = "processed/bps/kaltim_employment_by_sector.parquet"
 
 
 # --- reading ------------------------------------------------------------------------------------------
-def _read_parquet(storage: Storage, rel: str) -> pd.DataFrame:
-    # int64 money stays exact (nullable Int64) instead of turning into float where a value is missing
+def _read_parquet(storage: Storage, rel: str, kabkota_code: str | None = None) -> pd.DataFrame:
     with storage.open(rel, "rb") as fh:
         table = pq.read_table(fh)
+    if kabkota_code is not None and "kabkota_code" in table.column_names:
+        # Filtered in Arrow: every partition task reads the period's file, and converting all of a
+        # national month to pandas once per kab/kota was most of the stage's time.
+        table = table.filter(pc.equal(pc.cast(table["kabkota_code"], pa.string()), kabkota_code))
+    # int64 money stays exact (nullable Int64) instead of turning into float where a value is missing
     return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
-def read_accepted(storage: Storage, period: str) -> pd.DataFrame:
+def read_accepted(storage: Storage, period: str, kabkota_code: str | None = None) -> pd.DataFrame:
+    """The period's accepted rows (only one kab/kota's when ``kabkota_code`` is given)."""
     files = storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet")
-    frames = [_read_parquet(storage, f) for f in files]
+    frames = [_read_parquet(storage, f, kabkota_code) for f in files]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame()
@@ -100,8 +105,15 @@ def _read_table_file(path: str) -> pd.DataFrame:
 # --- tasks -------------------------------------------------------------------------------------------
 @task(name="company-kabkota-codes", cache_policy=NO_CACHE)
 def kabkota_codes_task(storage_root: str, period: str) -> list[str]:
-    df = read_accepted(Storage(storage_root), period)
-    return sorted(df["kabkota_code"].astype("str").unique().tolist()) if len(df) else []
+    codes: set[str] = set()
+    storage = Storage(storage_root)
+    for f in storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet"):
+        with storage.open(f, "rb") as fh:
+            pfile = pq.ParquetFile(fh)
+            if "kabkota_code" in pfile.schema_arrow.names:
+                col = pfile.read(columns=["kabkota_code"]).column(0)
+                codes.update(pc.unique(pc.cast(col, pa.string())).drop_null().to_pylist())
+    return sorted(codes)
 
 
 @task(name="company-indicators-partition", cache_policy=NO_CACHE)
@@ -117,7 +129,7 @@ def company_partition_task(
 ) -> pd.DataFrame:
     """Indicators and benchmarks of one kab/kota's companies for the period."""
     storage = Storage(storage_root)
-    df = read_accepted(storage, period)
+    df = read_accepted(storage, period, kabkota_code)
     df = df[df["kabkota_code"].astype("str") == kabkota_code].reset_index(drop=True)
     history = read_history(storage, period, set(df["nib"].astype("str")))
     out = compute_company_indicators(

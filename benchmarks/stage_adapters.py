@@ -206,6 +206,22 @@ def bulletin(ctx: dict[str, Any]) -> int:
     return len(inp.companies) if inp.companies is not None else 0
 
 
+def company_reports(ctx: dict[str, Any]) -> int:
+    """One confidential report per company (HTML), in batches on the usable cores, as the bulletin stage does."""
+    from datetime import date
+
+    from tasks import bulletin as b
+    from tasks import formatting as F
+    from tasks.company_report import write_company_reports
+    from tasks.process_pool import default_workers
+
+    st = _storage(ctx)
+    inp = b.load_inputs(st, ctx["period"])
+    done = write_company_reports(st, inp, "id", F.long_date(date.today(), "id"), default_workers())
+    ctx.setdefault("counts", {})["company_reports"] = done["reports"]
+    return done["reports"]
+
+
 STEPS = (
     ("read", read),
     ("validate", validate),
@@ -216,4 +232,5 @@ STEPS = (
     ("aggregates", aggregates),
     ("write_outputs", write_outputs),
     ("bulletin", bulletin),
+    ("company_reports", company_reports),
 )

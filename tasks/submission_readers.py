@@ -1253,6 +1253,7 @@ def _calamine_agrees(zf: zipfile.ZipFile, data: bytes | None = None) -> bool:
 # same bytes object, whose hash Python keeps).
 _MEMBERS: dict[tuple[int, int, int, int, bytes], bytes] = {}
 _MEMBERS_MAX = 32
+_MEMBERS_LOCK = threading.Lock()
 _LOCAL_HEADER_BYTES = 30  # fixed part of a zip local file header; name and extra lengths at 26, 28
 
 
@@ -1265,12 +1266,14 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | None) -> b
         start = info.header_offset + _LOCAL_HEADER_BYTES + sum(struct.unpack_from("<HH", data, at))
         raw = data[start : start + info.compress_size]
         key = (info.compress_type, info.compress_size, info.file_size, info.CRC, raw)
-        content = _MEMBERS.pop(key, None)
+        with _MEMBERS_LOCK:  # a reader in another thread must not make this one fail
+            content = _MEMBERS.pop(key, None)
         if content is None:
             content = fh.read()
-        _MEMBERS[key] = content  # last used last: the oldest entry goes first
-        if len(_MEMBERS) > _MEMBERS_MAX:
-            del _MEMBERS[next(iter(_MEMBERS))]
+        with _MEMBERS_LOCK:
+            _MEMBERS[key] = content  # last used last: the oldest entry goes first
+            if len(_MEMBERS) > _MEMBERS_MAX:
+                del _MEMBERS[next(iter(_MEMBERS))]
         return content
 
 

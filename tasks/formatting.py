@@ -275,6 +275,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def check_lang(lang: str | None) -> str:
+    if lang in MESSAGES:
+        return lang  # type: ignore[return-value]  # the common case, called for every printed number
     lang = (lang or "id").strip().lower()[:2]
     if lang not in LANGS:
         raise ValueError(f"language must be one of {LANGS}, got {lang!r}")

@@ -8,10 +8,12 @@ and a re-run of a period replaces it exactly.
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import os
 import posixpath
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,42 @@ from pathlib import Path
 from typing import IO
 
 import fsspec
+
+BACKGROUND_REMOVE_MIN_ENTRIES = 5_000  # smaller replaced folders are removed at once
+_removals: list[threading.Thread] = []
+_removals_lock = threading.Lock()
+
+
+def _has_more_entries(path: str, n: int) -> bool:
+    with os.scandir(path) as it:
+        return any(i >= n for i, _ in enumerate(it))
+
+
+def discard_dir(path: str) -> None:
+    """Remove a folder that was swapped out; a big one (10^5 receipts) in a background thread.
+
+    The outputs are already in place, so nothing waits on the removal; unlinking 10^5 files takes
+    seconds of disk work that would otherwise stall the run. The process waits for unfinished
+    removals before it exits (``wait_for_removals``, registered with atexit); a folder left by a
+    killed process is removed by the next swap of the same folder.
+    """
+    if not _has_more_entries(path, BACKGROUND_REMOVE_MIN_ENTRIES):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    t = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True}, daemon=True)
+    with _removals_lock:
+        _removals.append(t)
+    t.start()
+
+
+def wait_for_removals() -> None:
+    with _removals_lock:
+        pending, _removals[:] = list(_removals), []
+    for t in pending:
+        t.join()
+
+
+atexit.register(wait_for_removals)
 
 
 class Storage:
@@ -155,13 +193,16 @@ class Storage:
             self.makedirs(tmp_rel)
             build(tmp_rel)
             if self.is_local:
+                # A process killed during an earlier background removal leaves its folder behind.
+                for stale in Path(self.path(parent) if parent else self.base).glob(f".{name}.old-*"):
+                    discard_dir(str(stale))
                 target = self.path(rel)
                 old = self.path(posixpath.join(parent, f".{name}.old-{uuid.uuid4().hex}"))
                 if os.path.exists(target):
                     os.replace(target, old)
                 os.replace(self.path(tmp_rel), target)
                 if os.path.exists(old):
-                    shutil.rmtree(old)
+                    discard_dir(old)
             else:
                 new_files = {
                     posixpath.relpath(f, self.path(tmp_rel)) for f in self.fs.find(self.path(tmp_rel))

@@ -73,6 +73,26 @@ def test_replace_dir_swaps_whole_partition(tmp_path):
     assert st.listdir("ds") == ["period=2025-08"]
 
 
+def test_replace_dir_removes_a_big_old_folder_in_the_background(tmp_path, monkeypatch):
+    import os
+
+    import tasks.storage as storage_mod
+
+    monkeypatch.setattr(storage_mod, "BACKGROUND_REMOVE_MIN_ENTRIES", 3)
+    st = Storage(tmp_path)
+    for i in range(10):
+        st.write_text(f"receipts/period=2025-08/{i}.html", "old")
+    os.makedirs(tmp_path / "receipts" / ".period=2025-08.old-from-a-killed-run")
+    started: list[str] = []
+    real = storage_mod.threading.Thread
+    monkeypatch.setattr(storage_mod.threading, "Thread", lambda **kw: started.append("t") or real(**kw))
+    st.replace_dir("receipts/period=2025-08", lambda tmp: st.write_text(f"{tmp}/new.html", "new"))
+    assert st.listdir("receipts/period=2025-08") == ["new.html"]  # the new folder is in place at once
+    assert started == ["t"]  # only the big folder went to a thread; the small stale one was removed now
+    storage_mod.wait_for_removals()
+    assert st.listdir("receipts") == ["period=2025-08"]  # nothing left aside
+
+
 def test_replace_dir_failure_keeps_old_partition(tmp_path):
     st = Storage(tmp_path)
     st.write_text("ds/period=2025-08/old.parquet", "old")

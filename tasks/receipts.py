@@ -22,7 +22,6 @@ from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
 from schemas.submission_outputs import receipt_texts_schema
 from tasks.file_batch import write_files
-from tasks.parquet_io import table_bytes
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -214,6 +213,7 @@ def render_batch(
 
 
 def texts_table(texts: dict[str, str]) -> pa.Table:
+    """The rows of ``receipts.parquet`` (sorted by receipt name)."""
     keys = sorted(texts)
     return pa.Table.from_pydict(
         {
@@ -255,12 +255,19 @@ def write_receipts(
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]
     use = workers if len(items) >= POOL_MIN_RECEIPTS else 1
-    texts: dict[str, str] = {}
+    count = 0
 
     def build(tmp: str) -> None:
-        for part in map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use):
-            texts.update(part)
-        write_files(storage, tmp, {TEXTS_FILE: table_bytes(texts_table(texts), {"period": outcome.period})})
+        nonlocal count
+        schema = texts_table({}).schema
+        schema = schema.with_metadata({**(schema.metadata or {}), b"period": outcome.period.encode()})
+        with storage.open(f"{tmp}/{TEXTS_FILE}", "wb") as fh:
+            # Texts stream into the Parquet batch by batch (keys arrive sorted): a national month's
+            # 10^5 texts are never all in memory.
+            with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+                for part in map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use):
+                    writer.write_table(texts_table(part).replace_schema_metadata(schema.metadata))
+                    count += len(part)
 
     storage.replace_dir(rel, build)
-    return {"folder": storage.url(rel) + "/", "files": len(texts) + 1}
+    return {"folder": storage.url(rel) + "/", "files": count + 1}

@@ -285,9 +285,8 @@ def build_company_context(
     receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
     receipt_text = idx.receipt_texts.get(nib, "")
     if not receipt_text and f"{nib}.txt" in idx.receipts:
-        receipt_text = storage.read_text(
-            f"{receipt_dir}/{nib}.txt"
-        )  # written before receipts.parquet existed
+        # a period whose receipts were written before receipts.parquet existed
+        receipt_text = storage.read_text(f"{receipt_dir}/{nib}.txt")
     receipt_link = (
         posixpath.relpath(f"{receipt_dir}/{nib}.html", posixpath.join(BULLETINS_DIR, inp.period, "companies"))
         if f"{nib}.html" in idx.receipts

@@ -473,8 +473,10 @@ def _is_num_cell(v: object) -> bool:
 def _text_field(raw: pd.Series, name: str) -> pd.Series:
     """Stripped text; Excel numbers lose no digits ("6471", not "6471.0") and codes regain the
     leading zeros Excel drops (KBLI "01111" typed as 1111)."""
+    # A cell of a column one file of the batch lacks is NaN/NA after the concat: empty, not "nan".
+    missing = raw.isna()
     if raw.dtype == "object":
-        is_num = raw.map(_is_num_cell).astype(bool)
+        is_num = raw.map(_is_num_cell).astype(bool) & ~missing
         if is_num.any():
             nums = pd.to_numeric(raw[is_num], errors="coerce")
             whole = nums.notna() & (nums % 1 == 0) & (nums.abs() < 1e17)
@@ -487,7 +489,7 @@ def _text_field(raw: pd.Series, name: str) -> pd.Series:
             raw[is_num] = as_text
         raw = raw.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     s = raw.astype("str").str.strip()
-    return s.mask(s == "")
+    return s.mask((s == "") | missing)
 
 
 def _parse_field(raw: pd.Series, name: str) -> Parsed | None:

@@ -342,3 +342,15 @@ def test_csv_with_title_lines_and_excel_sep_hint(storage):
     put(storage, "judul.csv", text.encode())
     res = read_period(storage, PERIOD)
     assert res.file_errors.empty and res.rows["source_row"].tolist() == [5]
+
+
+def test_a_file_without_an_optional_text_column_reads_empty_not_nan(storage):
+    """Files of one batch with and without contact_email: the missing cells are empty, never "nan"."""
+    with_email = good_row(0)
+    without = {k: v for k, v in good_row(1).items() if k != "contact_email"}
+    for name, row in (("a.xlsx", with_email), ("b.xlsx", without)):
+        put(storage, name, xlsx_bytes({"Data": [list(row), list(row.values())]}))
+    put(storage, "c.csv", csv_bytes([{k: v for k, v in good_row(2).items() if k != "contact_email"}]))
+    rows = read_period(storage, PERIOD).rows.set_index("nib")
+    assert rows.loc["9100000000000", "contact_email"] == "pic0@contoh.test"
+    assert rows.loc[["9100000000001", "9100000000002"], "contact_email"].isna().all()

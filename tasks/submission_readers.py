@@ -29,7 +29,6 @@ import html
 import io
 import itertools
 import os
-import pickle
 import posixpath
 import re
 import struct
@@ -42,8 +41,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +55,7 @@ from schemas.submission import (
     pandas_dtype,
 )
 from tasks.numbers import Parsed, parse_dates, parse_numbers, parse_periods
+from tasks.process_pool import PROJECT_ROOT, recv, send, usable_cores
 from tasks.storage import Storage
 from tasks.submission_manifest import register_files
 
@@ -1556,26 +1555,10 @@ def _replay(outcome: _Outcome) -> Iterator[tuple[pd.DataFrame | _RawRows, list[d
         raise _ReadFailed(outcome.failed)
 
 
-_PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
-
-
-def _send(fh: IO[bytes], obj: object) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    fh.write(struct.pack("<Q", len(data)))
-    fh.write(data)
-    fh.flush()
-
-
-def _recv(fh: IO[bytes]) -> Any:
-    head = fh.read(8)
-    if len(head) < 8:
-        return None
-    (n,) = struct.unpack("<Q", head)
-    data = fh.read(n)
-    if len(data) < n:
-        return None
-    # Only our own worker processes are on the other end of these pipes.
-    return pickle.loads(data)  # noqa: S301
+# The pipe protocol and the project root are the generic pool's (tasks/process_pool.py); this reader
+# keeps its own feeding and collecting because it falls back file by file, not batch by batch.
+_PROJECT_ROOT = PROJECT_ROOT
+_send, _recv = send, recv
 
 
 def _worker_main() -> None:
@@ -1590,11 +1573,7 @@ def _worker_main() -> None:
 
 def _workers() -> int:
     """Worker processes for a big period: the cores this process may use, at most POOL_MAX_WORKERS."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, POOL_MAX_WORKERS))
+    return max(1, min(usable_cores(), POOL_MAX_WORKERS))
 
 
 def _feed(proc: subprocess.Popen, first: object, batches: list[list[_SmallFile]]) -> None:

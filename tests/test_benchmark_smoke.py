@@ -74,7 +74,9 @@ def test_month_scenario_without_server_times_each_stage(tmp_path: Path) -> None:
     proc, res = _run(tmp_path, "--companies", "40", "--scenarios", "month", "--no-flow")
     month = res["scenarios"]["month"]
     names = [m["name"] for m in month["stages"]["measurements"]]
-    assert names[:3] == ["imports", "read", "validate"] and names[-1] == "bulletin"
+    assert names[:3] == ["imports", "read", "validate"] and names[-2:] == ["bulletin", "company_reports"]
+    reports = month["stages"]["measurements"][-1]
+    assert reports["status"] == "ok" and reports["rows"] == month["stages"]["counts"]["company_reports"] > 30
     read = next(m for m in month["stages"]["measurements"] if m["name"] == "read")
     # one planted unreadable file: a company or two fewer rows than generated
     assert read["status"] == "ok" and 30 < read["rows"] == month["stages"]["counts"]["rows_read"]

@@ -111,8 +111,12 @@ def _start(n: int) -> list[subprocess.Popen]:
     return procs
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
+def _stop(procs: list[subprocess.Popen], kill: bool = False) -> None:
+    """Close the pipes and wait; ``kill`` first when the caller stopped early (a worker may be blocked
+    writing a result nobody reads, and its feeder writing a batch the worker does not read)."""
     for p in procs:
+        if kill and p.poll() is None:
+            p.kill()
         for fh in (p.stdin, p.stdout):
             try:
                 if fh is not None:
@@ -150,6 +154,7 @@ def map_batches(target: str, shared: Any, batches: Sequence[Any], workers: int) 
         t.start()
     fn: Callable[[Any, Any], Any] | None = None
     dead: set[int] = set()
+    finished = False
     try:
         for i, batch in enumerate(batches):
             w = i % len(procs)
@@ -160,10 +165,11 @@ def map_batches(target: str, shared: Any, batches: Sequence[Any], workers: int) 
                 fn = fn or resolve(target)
                 result = fn(shared, batch)
             yield result
+        finished = True
     finally:
+        _stop(procs, kill=not finished)
         for t in feeders:
-            t.join(timeout=0.1)
-        _stop(procs)
+            t.join(timeout=5)
 
 
 class LazyBatches(Sequence[Any]):

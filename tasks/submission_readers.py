@@ -28,12 +28,9 @@ import hashlib
 import html
 import io
 import itertools
-import os
 import posixpath
 import re
 import struct
-import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -55,7 +52,7 @@ from schemas.submission import (
     pandas_dtype,
 )
 from tasks.numbers import Parsed, parse_dates, parse_numbers, parse_periods
-from tasks.process_pool import PROJECT_ROOT, recv, send, usable_cores
+from tasks.process_pool import map_batches, usable_cores
 from tasks.storage import Storage
 from tasks.submission_manifest import register_files
 
@@ -1555,35 +1552,16 @@ def _replay(outcome: _Outcome) -> Iterator[tuple[pd.DataFrame | _RawRows, list[d
         raise _ReadFailed(outcome.failed)
 
 
-# The pipe protocol and the project root are the generic pool's (tasks/process_pool.py); this reader
-# keeps its own feeding and collecting because it falls back file by file, not batch by batch.
-_PROJECT_ROOT = PROJECT_ROOT
-_send, _recv = send, recv
-
-
-def _worker_main() -> None:
-    """A reader worker: settings first, then batches of small files until stdin closes."""
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing else may write into the result stream
+def _read_batch(settings: tuple, batch: list[_SmallFile]) -> list[_Outcome]:
+    """One batch of small files, in a worker process (``tasks/process_pool.py``) or in-process."""
     global USE_CALAMINE, USE_FAST_CSV
-    storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows = _recv(inp)
-    while (batch := _recv(inp)) is not None:
-        _send(out, [_read_small(storage, f, max_uncompressed_bytes, chunk_rows) for f in batch])
+    storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows = settings
+    return [_read_small(storage, f, max_uncompressed_bytes, chunk_rows) for f in batch]
 
 
 def _workers() -> int:
     """Worker processes for a big period: the cores this process may use, at most POOL_MAX_WORKERS."""
     return max(1, min(usable_cores(), POOL_MAX_WORKERS))
-
-
-def _feed(proc: subprocess.Popen, first: object, batches: list[list[_SmallFile]]) -> None:
-    try:
-        _send(proc.stdin, first)  # type: ignore[arg-type]
-        for b in batches:
-            _send(proc.stdin, b)  # type: ignore[arg-type]
-        proc.stdin.close()  # type: ignore[union-attr]
-    except (OSError, ValueError):  # the worker died; the reader notices and reads in-process
-        pass
 
 
 def _batches(files: list[_SmallFile]) -> list[list[_SmallFile]]:
@@ -1600,98 +1578,16 @@ def _batches(files: list[_SmallFile]) -> list[list[_SmallFile]]:
 
 def _read_small_files(
     storage: Storage, files: list[_SmallFile], max_uncompressed_bytes: int, chunk_rows: int, workers: int
-) -> _Ahead:
-    """Outcomes in the order of ``files``: from ``workers`` processes (started now), or in-process.
-
-    Workers are plain ``python -c`` processes fed through pipes (not multiprocessing, which re-runs
-    the caller's main script in every worker when it lacks a ``__main__`` guard). Batch i goes to
-    worker i mod n and results are read back in batch order, so the output is the serial output.
-    If a worker cannot start or dies, the remaining files are read in-process.
-    """
-    procs: list[subprocess.Popen] = []
-    feeders: list[threading.Thread] = []
-    batches = _batches(files)
-    if workers > 1:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([_PROJECT_ROOT, *filter(None, [env.get("PYTHONPATH")])])
-        settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows)
-        try:
-            for w in range(workers):
-                proc = subprocess.Popen(
-                    [sys.executable, "-W", "ignore", "-c",
-                     "from tasks.submission_readers import _worker_main; _worker_main()"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    env=env,
-                    cwd=_PROJECT_ROOT,
-                )  # fmt: skip
-                procs.append(proc)
-                t = threading.Thread(target=_feed, args=(proc, settings, batches[w::workers]), daemon=True)
-                t.start()
-                feeders.append(t)
-        except OSError:  # no worker processes here
-            _stop(procs, feeders)
-            procs, feeders = [], []
-    return _Ahead(
-        _collect(storage, files, batches, procs, feeders, max_uncompressed_bytes, chunk_rows), procs, feeders
-    )
-
-
-class _Ahead:
-    """The outcomes, and a close() that stops the workers even if no outcome was taken."""
-
-    def __init__(self, gen: Iterator[_Outcome], procs: list, feeders: list) -> None:
-        self.gen, self.procs, self.feeders = gen, procs, feeders
-
-    def __iter__(self) -> Iterator[_Outcome]:
-        return self
-
-    def __next__(self) -> _Outcome:
-        return next(self.gen)
-
-    def close(self) -> None:
-        self.gen.close()  # type: ignore[attr-defined]
-        _stop(self.procs, self.feeders)
-
-
-def _stop(procs: list[subprocess.Popen], feeders: list[threading.Thread]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        for fh in (proc.stdin, proc.stdout):
-            try:
-                fh.close()  # type: ignore[union-attr]
-            except OSError:
-                pass
-    for t in feeders:
-        t.join(timeout=5)
-
-
-def _collect(
-    storage: Storage,
-    files: list[_SmallFile],
-    batches: list[list[_SmallFile]],
-    procs: list[subprocess.Popen],
-    feeders: list[threading.Thread],
-    max_uncompressed_bytes: int,
-    chunk_rows: int,
 ) -> Iterator[_Outcome]:
-    done = 0
-    try:
-        for i in range(len(batches) if procs else 0):
-            outcomes = _recv(procs[i % len(procs)].stdout)  # type: ignore[arg-type]
-            if outcomes is None:  # the worker died: the rest in-process
-                break
-            for outcome in outcomes:
-                yield outcome
-                done += 1
-    except OSError:
-        pass
-    finally:
-        _stop(procs, feeders)
-    for f in files[done:]:
-        yield _read_small(storage, f, max_uncompressed_bytes, chunk_rows)
+    """Outcomes in the order of ``files``: from ``workers`` processes, or in-process.
+
+    Batches go to the generic worker pool, which returns them in order (so the output is the serial
+    output) and reads a dead worker's batches in-process. ``close()`` on the returned generator
+    stops the workers even if no outcome was taken.
+    """
+    settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows)
+    for outcomes in map_batches("tasks.submission_readers:_read_batch", settings, _batches(files), workers):
+        yield from outcomes
 
 
 def read_period(

@@ -551,6 +551,7 @@ def test_small_csv_split_in_python_matches_pandas(storage, monkeypatch):
 def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     """Many small files are parsed by worker processes; the result must be the serial one, in the
     same order, including formula cells, rejected files and quoted CSVs."""
+    import tasks.process_pool as pp
     import tasks.submission_readers as sr
 
     for i in range(6):
@@ -568,8 +569,8 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 10**9)
     serial = read_period(storage, PERIOD)
     started: list[int] = []
-    real_popen = sr.subprocess.Popen
-    monkeypatch.setattr(sr.subprocess, "Popen", lambda *a, **k: started.append(1) or real_popen(*a, **k))
+    real_popen = pp.subprocess.Popen
+    monkeypatch.setattr(pp.subprocess, "Popen", lambda *a, **k: started.append(1) or real_popen(*a, **k))
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(sr, "POOL_BATCH_FILES", 3)
     monkeypatch.setattr(sr, "_workers", lambda: 2)
@@ -584,6 +585,7 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
 
 
 def test_a_worker_that_cannot_start_falls_back_to_in_process(storage, monkeypatch):
+    import tasks.process_pool as pp
     import tasks.submission_readers as sr
 
     for i in range(4):
@@ -592,7 +594,7 @@ def test_a_worker_that_cannot_start_falls_back_to_in_process(storage, monkeypatc
     def no_processes(*a, **k):
         raise OSError("no processes here")
 
-    monkeypatch.setattr(sr.subprocess, "Popen", no_processes)
+    monkeypatch.setattr(pp.subprocess, "Popen", no_processes)
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(sr, "_workers", lambda: 2)
     res = _read(storage)

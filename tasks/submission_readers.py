@@ -438,6 +438,27 @@ def _layout(file: str, sheet: str | None, header_row: int, cells: list[object]) 
     return _Layout(header_row, dict(pairs), warnings)
 
 
+def _sheet_layout(
+    file: str, sheet: str, head: list[list[object]], best: tuple[int, int], rejected: list[FileRejected]
+) -> tuple[int, _Layout] | None:
+    """(header index, layout) of a sheet from its first rows and best header row; None when the sheet
+    names too few fields (another sheet may hold the data) or its header is rejected (kept in
+    ``rejected``: the file's error if no sheet can be read). Shared by the calamine and openpyxl paths."""
+    h, score = best
+    if score < MIN_HEADER_MATCHES:
+        return None
+    try:
+        return h, _layout(file, sheet, h + 1, head[h])
+    except FileRejected as rej:
+        rejected.append(rej)
+        return None
+
+
+def _nothing_read(file: str, rejected: list[FileRejected]) -> FileRejected:
+    """The error of a workbook where no sheet could be read: the first sheet's rejection, else no header."""
+    return rejected[0] if rejected else _rejected("no_header", file)
+
+
 def _best_header(rows: list[list[object]]) -> tuple[int, int]:
     """(index, score) of the row in ``rows`` that names the most fields."""
     best, best_score = -1, 0
@@ -1089,14 +1110,10 @@ def _read_xlsx_openpyxl(
                 head.append(list(row))
                 if len(head) >= HEADER_SCAN_ROWS:
                     break
-            h, score = _best_header(head)
-            if score < MIN_HEADER_MATCHES:
+            laid = _sheet_layout(file, sheet, head, _best_header(head), rejected)
+            if laid is None:
                 continue
-            try:
-                layout = _layout(file, sheet, h + 1, head[h])
-            except FileRejected as rej:
-                rejected.append(rej)
-                continue
+            h, layout = laid
             notices.extend(layout.warnings)
             formula_cells: set[tuple[int, int]] = set()
             if has_formulas:
@@ -1118,9 +1135,7 @@ def _read_xlsx_openpyxl(
     finally:
         wb.close()
     if not read_any:
-        if rejected:
-            raise rejected[0]
-        raise _rejected("no_header", file)
+        raise _nothing_read(file, rejected)
     if notices:
         yield pd.DataFrame(), notices
 
@@ -1366,14 +1381,10 @@ def _read_xlsx_calamine(
             if found is not None and found[1] < MIN_HEADER_MATCHES:
                 continue  # text cells convert without error: nothing else would happen here
             head = [_from_calamine_row(r) for r in rows[:HEADER_SCAN_ROWS]]
-            h, score = found if found is not None else _best_header(head)
-            if score < MIN_HEADER_MATCHES:
+            laid = _sheet_layout(file, sheet, head, found or _best_header(head), rejected)
+            if laid is None:
                 continue
-            try:
-                layout = _layout(file, sheet, h + 1, head[h])
-            except FileRejected as rej:
-                rejected.append(rej)
-                continue
+            h, layout = laid
             notices.extend(layout.warnings)
             read_any = True
             width = max(layout.columns) + 1
@@ -1382,9 +1393,7 @@ def _read_xlsx_calamine(
                 yield _raw_rows(buf, layout.columns, nums, sheet, False), notices
                 notices = []
         if not read_any:
-            if rejected:
-                raise rejected[0]
-            raise _rejected("no_header", file)
+            raise _nothing_read(file, rejected)
         if notices:
             yield pd.DataFrame(), notices
     finally:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -467,8 +467,6 @@ class ReportJob:
 
 
 def _light_inputs(inp: BulletinInputs) -> BulletinInputs:
-    from dataclasses import replace
-
     return replace(inp, companies=None, submissions=None, quarantine=None, quarantine_reasons=None)
 
 

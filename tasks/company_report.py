@@ -482,11 +482,30 @@ def _batch_index(nibs: list[str], full: ReportIndex) -> ReportIndex:
     )
 
 
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as dicts of Python values, every missing value (NaN, NA, NaT) as ``None``.
+
+    Built column by column: ``to_dict("records")`` boxes Arrow-backed strings one cell at a time, ~12 CPU s
+    for a national month's 10^5 companies in the process that feeds the report workers (2 cores). It
+    also gives NaN for a missing string and None or NA elsewhere; one ``None`` keeps ``row.get(c) or x``
+    and ``F.is_missing`` right for every column.
+    """
+    cols = list(df.columns)
+    values = []
+    for c in cols:
+        arr = df[c].to_numpy(dtype=object, copy=True)
+        missing = df[c].isna().to_numpy()
+        if missing.any():
+            arr[missing] = None
+        values.append(arr.tolist())
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def company_batches(companies: pd.DataFrame, full: ReportIndex) -> LazyBatches:
     """The period's companies as batches of (row dicts, their index), each built when taken."""
 
     def make(i: int) -> tuple[list[dict[str, Any]], ReportIndex]:
-        rows = companies.iloc[i * REPORT_BATCH : (i + 1) * REPORT_BATCH].to_dict("records")
+        rows = frame_records(companies.iloc[i * REPORT_BATCH : (i + 1) * REPORT_BATCH])
         return rows, _batch_index([str(r["nib"]) for r in rows], full)
 
     return LazyBatches(-(-len(companies) // REPORT_BATCH), make)

@@ -373,3 +373,33 @@ def test_companies_folder_is_one_swap_without_stale_reports(storage, monkeypatch
         p for p in synced if "/companies/" in p or "/.companies.tmp-" in p
     ]  # built aside, swapped in once
     assert not [n for n in storage.listdir(f"processed/bulletins/{PERIOD}") if n.startswith(".")]
+
+
+def test_frame_records_are_to_dict_with_none_for_every_missing_value():
+    """The report batches' fast row dicts: ``to_dict("records")``'s values, and None wherever one is missing."""
+    import pandas as pd
+
+    from tasks.company_report import frame_records
+
+    df = pd.DataFrame(
+        {
+            "nib": pd.array(["0101", None, "0303"], dtype="str"),
+            "n": pd.array([1, 2, 3], dtype="int64"),
+            "y": pd.array([2023, 2024, 2025], dtype="int32"),
+            "v": [1.5, float("nan"), -2.0],
+            "flag": [True, False, True],
+            "below": pd.array([True, None, pd.NA], dtype=object),
+            "when": pd.to_datetime(["2025-08-01", None, "2025-06-01"]),
+        }
+    )
+    want, got = df.to_dict("records"), frame_records(df)
+    assert len(got) == len(want) == 3
+    for a, b in zip(want, got, strict=True):
+        assert list(a) == list(b)
+        for k in a:
+            if pd.isna(a[k]):
+                assert b[k] is None, k
+            else:
+                assert type(a[k]) is type(b[k]) and a[k] == b[k], k
+    assert got[1]["nib"] is None and got[1]["v"] is None and got[1]["when"] is None
+    assert got[2]["below"] is None and got[0]["below"] is True

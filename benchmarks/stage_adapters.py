@@ -120,7 +120,7 @@ def write_submissions(ctx: dict[str, Any]) -> int:
 
 
 def receipts(ctx: dict[str, Any]) -> int:
-    """One receipt per company (HTML + text): a file pair per NIB, so it scales with companies."""
+    """One receipt per company (HTML + text in receipts.parquet; HTML files too for small periods)."""
     import tasks.receipts as rc
 
     res, outcome = _need(ctx, "read"), _need(ctx, "outcome")
@@ -129,7 +129,7 @@ def receipts(ctx: dict[str, Any]) -> int:
     written = rc.write_receipts(
         _storage(ctx), outcome, {f.file: f.sha256 for f in res.files}, default_workers()
     )
-    ctx.setdefault("counts", {})["receipt_files"] = written["files"]
+    ctx.setdefault("counts", {}).update(receipts=written["receipts"], receipt_files=written["files"])
     return int(outcome.accepted["nib"].nunique()) if len(outcome.accepted) else 0
 
 

@@ -55,3 +55,87 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  wrote {o}")
         for n in summary["notices"]:
             typer.secho(f"  notice: {n}", fg=typer.colors.YELLOW)
+
+    @app.command()
+    def documents(
+        period: Annotated[str, typer.Option(help="Month, YYYY-MM.")] = "2025-08",
+        nib: Annotated[
+            str | None, typer.Option(help="The company (13-digit NIB) whose report and receipt to write out.")
+        ] = None,
+        all_: Annotated[
+            bool, typer.Option("--all", help="Write out every report and receipt of the period.")
+        ] = False,
+        out: Annotated[str, typer.Option(help="Local folder to write the HTML files into.")] = ".",
+        storage_root: Annotated[
+            str | None, typer.Option(help="Data root (path or s3:// URL); default ./data.")
+        ] = None,
+    ) -> None:
+        """Write a company's confidential report and receipt (or all of a period's) out as HTML files.
+
+        Every period keeps them in Parquet (companies/reports.parquet, receipts.parquet); only periods
+        below 5,000 companies also get a file each (the company_documents setting).
+        """
+        import os
+        import posixpath
+
+        from flows.monthly import check_period
+        from flows.settings import load_settings
+        from tasks.company_report import REPORTS_FILE, company_reports_dir, read_company_report
+        from tasks.documents import export_documents
+        from tasks.receipts import read_receipt, receipts_rel
+        from tasks.storage import Storage
+
+        try:
+            check_period(period)
+            if (nib is None) == (not all_):
+                raise ValueError("give either --nib <13-digit NIB> or --all")
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            typer.secho(
+                "what to do: e.g. produktivitas documents --period 2025-08 --nib 9120000000001", err=True
+            )
+            raise typer.Exit(2) from None
+        storage = Storage(load_settings(storage_root=storage_root).storage_root)
+        if all_:
+            reports_store = posixpath.join(company_reports_dir(period), REPORTS_FILE)
+            found = False
+            for store, key, sub, name in (
+                (reports_store, "nib", "laporan", f"laporan-{{key}}-{period}.html"),
+                (receipts_rel(period), "receipt", "tanda-terima", f"tanda-terima-{{key}}-{period}.html"),
+            ):
+                if storage.exists(store):
+                    n = export_documents(storage, store, key, os.path.join(out, sub), name)
+                    typer.echo(f"wrote {n} files into {os.path.join(out, sub)}")
+                    found = True
+            if not found:
+                typer.secho(f"error: no reports or receipts kept for {period} under {storage.url('processed')}",
+                            fg=typer.colors.RED, err=True)  # fmt: skip
+                typer.secho(
+                    f"what to do: run the period first (produktivitas run --period {period})", err=True
+                )
+                raise typer.Exit(1)
+            return
+        assert nib is not None
+        wrote = []
+        os.makedirs(out, exist_ok=True)
+        for what, html in (
+            (f"laporan-{nib}-{period}.html", read_company_report(storage, period, nib)),
+            (f"tanda-terima-{nib}-{period}.html", read_receipt(storage, period, nib)),
+        ):
+            if html is not None:
+                path = os.path.join(out, what)
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(html)
+                wrote.append(path)
+        if not wrote:
+            typer.secho(
+                f"error: no report or receipt for NIB {nib} in {period}", fg=typer.colors.RED, err=True
+            )
+            typer.secho(
+                "what to do: check the NIB (13 digits, as submitted) and the period; a company whose every row "
+                "was rejected has a receipt but no report",
+                err=True,
+            )
+            raise typer.Exit(1)
+        for p in wrote:
+            typer.echo(f"wrote {p}")

@@ -58,6 +58,9 @@ class Settings:
     dask_address: str = ""
     # processes that render per-company files (receipts, reports) of big periods; 0 = the usable cores, max 2
     worker_processes: int = 0
+    # receipts and company reports: auto | files | store. All are always in one Parquet per period; "files"
+    # adds one HTML file each, "auto" does so below 5,000 companies (tasks/documents.py)
+    company_documents: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -136,6 +139,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
             values[k] = _coerce(k, v, getattr(defaults, k)) if k in known else v
     s = dataclasses.replace(defaults, **values)
     s.extra = extra
+    if s.company_documents not in ("auto", "files", "store"):
+        raise ValueError(f"company_documents must be auto, files or store, not {s.company_documents!r}")
     if s.smtp_security not in ("starttls", "ssl", "none"):
         raise ValueError(f"smtp_security must be starttls, ssl or none, not {s.smtp_security!r}")
     return s

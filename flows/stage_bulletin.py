@@ -27,9 +27,15 @@ WITA = ZoneInfo("Asia/Makassar")
 
 @task(name="render-bulletin", cache_policy=NO_CACHE)
 def render_task(
-    storage_root: str, period: str, lang: str, recipients: list[Recipient], workers: int
+    storage_root: str,
+    period: str,
+    lang: str,
+    recipients: list[Recipient],
+    workers: int,
+    layout: str = "auto",
 ) -> dict[str, Any]:
-    return produce_period(Storage(storage_root), period, lang, datetime.now(WITA).date(), recipients, workers)
+    today = datetime.now(WITA).date()
+    return produce_period(Storage(storage_root), period, lang, today, recipients, workers, layout)
 
 
 @task(name="deliver-messages", cache_policy=NO_CACHE)
@@ -82,7 +88,9 @@ def bulletin_stage(
     log = get_logger()
     lang = F.check_lang(lang or settings.language)
     recipients, notices = load_recipients(settings.recipients_file)
-    rendered = render_task(storage_root, period, lang, recipients, settings.workers_effective)
+    rendered = render_task(
+        storage_root, period, lang, recipients, settings.workers_effective, settings.company_documents
+    )
     counts: dict[str, int] = dict(rendered["counts"])
     notices += rendered["notices"]
     if deliver:

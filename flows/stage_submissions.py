@@ -135,8 +135,10 @@ def write_task(
 
 
 @task(name="submissions-receipts", cache_policy=NO_CACHE)
-def receipts_task(storage_root: str, outcome: qt.Outcome, file_sha: dict[str, str], workers: int) -> dict:
-    return rc.write_receipts(Storage(storage_root), outcome, file_sha, workers)
+def receipts_task(
+    storage_root: str, outcome: qt.Outcome, file_sha: dict[str, str], workers: int, layout: str = "auto"
+) -> dict:
+    return rc.write_receipts(Storage(storage_root), outcome, file_sha, workers, layout)
 
 
 def _hours_bounds(settings: Settings) -> dict[str, tuple[float, float]] | None:
@@ -212,9 +214,16 @@ def submissions_stage(settings: Settings, storage_root: str, period: str, run_id
     }  # fmt: skip
     file_sha = {f.file: f.sha256 for f in read.files}
     outputs = write_task(storage_root, outcome, file_sha, result.docs_files, meta)
-    receipts = receipts_task(storage_root, outcome, file_sha, settings.workers_effective)
+    receipts = receipts_task(
+        storage_root, outcome, file_sha, settings.workers_effective, settings.company_documents
+    )
     outputs.append(receipts["folder"])
-    counts = {"files": n_files, **outcome.counts, "receipt_files": receipts["files"]}
+    counts = {
+        "files": n_files,
+        **outcome.counts,
+        "receipts": receipts["receipts"],
+        "receipt_files": receipts["files"],
+    }
     log.info("submissions %s: %s", period, counts)
     summary: dict[str, Any] = {
         "counts": counts,

@@ -118,14 +118,19 @@ def quarantine_reasons_schema() -> pa.Schema:
 
 
 RECEIPT_TEXTS_SCHEMA_NAME = "submission_receipt_texts"
+RECEIPT_TEXTS_SCHEMA_VERSION = "1.1"  # 1.1: the html column (1.0 had the text only)
 
-# One Parquet beside the HTML receipts instead of a text file per company: a national month has 10^5
-# receipts, and every file costs a create (and on a re-run a delete) on the disk.
+# Every receipt of a period in one Parquet: the delivery, the company report and
+# ``produktivitas documents`` read it. The HTML files beside it exist only for periods small enough
+# to browse (tasks/documents.py): a national month has 10^5 receipts, and every file costs a create
+# (and on a re-run a delete) on the disk.
 RECEIPT_TEXT_FIELDS: tuple[Field, ...] = (
     Field("receipt", "string", "Receipt name: the company's NIB, or berkas-<file>-<sha8> for a file not linked "
-          "to a company; the HTML receipt beside this file is <receipt>.html.", nullable=False),
+          "to a company; the HTML file of a small period is <receipt>.html beside this file.", nullable=False),
     Field("nib", "string", "NIB of the company; null for a file receipt."),
     Field("text", "string", "The receipt as plain text in Indonesian (e-mail bodies, the company report).",
+          nullable=False),
+    Field("html", "string", "The receipt as a self-contained HTML page (autoescaped), as sent or opened.",
           nullable=False),
 )  # fmt: skip
 
@@ -134,7 +139,7 @@ def receipt_texts_schema() -> pa.Schema:
     return pa_schema(
         RECEIPT_TEXT_FIELDS,
         RECEIPT_TEXTS_SCHEMA_NAME,
-        SCHEMA_VERSION,
-        "The plain-text receipt of every company (and unlinked file) of one period: receipts.parquet in "
-        "processed/receipts/period=YYYY-MM/, beside the HTML receipts.",
+        RECEIPT_TEXTS_SCHEMA_VERSION,
+        "Every receipt of one period (each company, each unlinked file) as plain text and HTML: "
+        "receipts.parquet in processed/receipts/period=YYYY-MM/.",
     )

@@ -1015,13 +1015,15 @@ def produce_period(
     run_date: date,
     recipients: list[Any] | None = None,
     workers: int = 1,
+    layout: str = "auto",
 ) -> dict[str, Any]:
     """Render and write everything of a period; return outputs, counts, notices and the bulletin messages.
 
     Writes ``processed/bulletins/YYYY-MM/bulletin.html`` (``bulletin-en.html`` for the other
     language when a recipient reads it), ``bulletin-email.html`` (CSS inlined, charts as cid:),
-    ``charts/*.png``, the confidential ``companies/<nib>.html`` (in batches, on ``workers`` processes
-    for big periods) and the archive ``index.html``. Company reports' messages are not built here:
+    ``charts/*.png``, the confidential company reports in ``companies/`` (``reports.parquet``, and
+    ``<nib>.html`` files as ``layout`` says; in batches, on ``workers`` processes for big periods) and
+    the archive ``index.html``. Company reports' messages are not built here:
     ``period_messages`` builds them one at a time for the delivery.
     """
     from tasks.company_report import report_addresses, write_company_reports
@@ -1085,7 +1087,7 @@ def produce_period(
     release = F.long_date(run_date, lang)
     addresses, missing = report_addresses(inp)
     notices += missing
-    reports = write_company_reports(storage, inp, lang, release, workers)
+    reports = write_company_reports(storage, inp, lang, release, workers, layout)
     if reports["folder"]:
         outputs.append(reports["folder"])
     outputs.append(write_archive(storage, lang))

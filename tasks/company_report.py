@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from jinja2 import Environment
 
 from schemas.codes import KALTIM_PROVINCE_CODE, kabkota_display_name, kaltim_kabkota
+from schemas.documents import company_reports_schema
 from tasks import formatting as F
 from tasks.bulletin import (
     BULLETINS_DIR,
@@ -444,8 +445,26 @@ def render_company_text(ctx: dict[str, Any], env: Environment | None = None) -> 
     return (env or template_env()).get_template("company_report.txt.j2").render(**ctx)
 
 
+REPORTS_FILE = "reports.parquet"  # every company's report of the period (schemas/documents.py)
+
+
+def company_reports_dir(period: str) -> str:
+    return posixpath.join(BULLETINS_DIR, period, "companies")
+
+
 def company_report_rel(period: str, nib: str) -> str:
-    return posixpath.join(BULLETINS_DIR, period, "companies", f"{nib}.html")
+    """The report's HTML file (written for periods small enough to browse, tasks/documents.py)."""
+    return posixpath.join(company_reports_dir(period), f"{nib}.html")
+
+
+def read_company_report(storage: Storage, period: str, nib: str) -> str | None:
+    """One company's report of a period, from ``reports.parquet`` (or the HTML file of an older run)."""
+    from tasks.documents import read_document
+
+    html = read_document(storage, posixpath.join(company_reports_dir(period), REPORTS_FILE), "nib", nib)
+    if html is None and storage.exists(company_report_rel(period, nib)):
+        return storage.read_text(company_report_rel(period, nib))
+    return html
 
 
 # --- every company of a period ------------------------------------------------------------------------
@@ -464,6 +483,7 @@ class ReportJob:
     release_date: str
     out_rel: str  # the companies folder being built aside
     index: ReportIndex  # cells and shared pieces; history and receipts travel with the batches
+    files: bool = True  # also write <nib>.html (tasks/documents.py); the pages always come back
 
 
 def _light_inputs(inp: BulletinInputs) -> BulletinInputs:
@@ -523,8 +543,8 @@ def _report_template() -> Any:
     return template_env().get_template("company_report.html.j2")
 
 
-def render_report_batch(job: ReportJob, batch: tuple[list[dict[str, Any]], ReportIndex]) -> int:
-    """Render and write one batch of company reports into ``job.out_rel``; returns how many."""
+def render_report_batch(job: ReportJob, batch: tuple[list[dict[str, Any]], ReportIndex]) -> dict[str, str]:
+    """Render one batch of company reports: ``{nib: html}`` in batch order (files written when asked)."""
     from tasks.file_batch import write_files
 
     rows, idx = batch
@@ -533,39 +553,57 @@ def render_report_batch(job: ReportJob, batch: tuple[list[dict[str, Any]], Repor
     pages = {}
     for row in rows:
         ctx = build_company_context(job.storage, job.inputs, row, job.lang, job.release_date, idx)
-        pages[f"{ctx['nib']}.html"] = tpl.render(**ctx)
-    write_files(job.storage, job.out_rel, pages)
-    return len(pages)
+        pages[ctx["nib"]] = tpl.render(**ctx)
+    if job.files:
+        write_files(job.storage, job.out_rel, {f"{nib}.html": html for nib, html in pages.items()})
+    return pages
 
 
 def write_company_reports(
-    storage: Storage, inp: BulletinInputs, lang: str, release_date: str, workers: int = 1
+    storage: Storage,
+    inp: BulletinInputs,
+    lang: str,
+    release_date: str,
+    workers: int = 1,
+    layout: str = "auto",
 ) -> dict[str, Any]:
     """Every company's report of the period into ``bulletins/<period>/companies/``, in one folder swap.
 
-    Rendered in batches (on ``workers`` processes for big periods), so memory holds one batch of pages,
-    not the period's. Returns the folder's URL and the count.
+    ``reports.parquet`` there holds every report; a period small enough to browse also gets
+    ``<nib>.html`` files (``layout``, see tasks/documents.py). Rendered in batches (on ``workers``
+    processes for big periods), so memory holds one batch of pages, not the period's. Returns the
+    folder's URL, the count and the layout.
     """
+    from tasks.documents import DocumentWriter, document_layout
     from tasks.process_pool import map_batches
 
-    rel = posixpath.join(BULLETINS_DIR, inp.period, "companies")
+    rel = company_reports_dir(inp.period)
     companies = inp.companies
     if companies is None or companies.empty:
-        return {"folder": None, "reports": 0}
+        return {"folder": None, "reports": 0, "layout": None}
     full = report_index(storage, inp)
     warm_memo(inp, lang, full)
+    chosen = document_layout(layout, len(companies))
+    schema = company_reports_schema()
+    schema = schema.with_metadata(
+        {**(schema.metadata or {}), b"period": inp.period.encode(), b"lang": lang.encode(),
+         b"release_date": release_date.encode()}
+    )  # fmt: skip
     n = 0
 
     def build(tmp: str) -> None:
         nonlocal n
         shared = ReportIndex(period=inp.period, cells=full.cells, memo=full.memo)
-        job = ReportJob(storage, _light_inputs(inp), lang, release_date, tmp, shared)
+        job = ReportJob(storage, _light_inputs(inp), lang, release_date, tmp, shared, chosen == "files")
         use = workers if len(companies) >= POOL_MIN_COMPANIES else 1
         batches = company_batches(companies, full)
-        n = sum(map_batches("tasks.company_report:render_report_batch", job, batches, use))
+        with DocumentWriter(storage, posixpath.join(tmp, REPORTS_FILE), schema, "nib") as out:
+            for pages in map_batches("tasks.company_report:render_report_batch", job, batches, use):
+                out.write(pages)
+        n = out.count
 
     storage.replace_dir(rel, build)
-    return {"folder": storage.url(rel) + "/", "reports": n}
+    return {"folder": storage.url(rel) + "/", "reports": n, "layout": chosen}
 
 
 def report_addresses(inp: BulletinInputs) -> tuple[dict[str, str], list[str]]:
@@ -605,9 +643,11 @@ def company_messages(
 ) -> Iterator[Any]:
     """One ``Outgoing`` per company with an address, built when the delivery takes it (never all at once).
 
-    The HTML part and the attachment are the report written by ``write_company_reports``; the text part
-    is rendered from the same context.
+    The HTML part and the attachment are the report written by ``write_company_reports`` (read from
+    ``reports.parquet`` a batch at a time, in the order it was written); the text part is rendered
+    from the same context.
     """
+    from tasks.documents import iter_documents
     from tasks.mailer import Outgoing, inline_css
 
     companies = inp.companies
@@ -617,14 +657,22 @@ def company_messages(
     env = template_env()
     text_t = env.get_template("company_report.txt.j2")
     subject = F.t("company_report_subject", lang, period=F.period_label(inp.period, lang))
+    store = posixpath.join(company_reports_dir(inp.period), REPORTS_FILE)
+    stored = iter_documents(storage, store, "nib", REPORT_BATCH) if storage.exists(store) else iter(())
     for rows, idx in company_batches(companies, full):
         idx.memo = full.memo
+        written = next(stored, {})
         for row in rows:
             nib = str(row["nib"])
             if nib not in addresses:
                 continue
             ctx = build_company_context(storage, inp, row, lang, release_date, idx)
-            html = storage.read_text(company_report_rel(inp.period, nib))
+            html = written.get(nib) or read_company_report(storage, inp.period, nib)
+            if html is None:
+                raise FileNotFoundError(
+                    f"The report of NIB {nib} for {inp.period} is not in {storage.url(store)}: render the "
+                    f"period again (produktivitas bulletin --period {inp.period}) before delivering."
+                )
             yield Outgoing(
                 # one message per company: two companies may share a contact address
                 kind=f"company_report-{nib}",

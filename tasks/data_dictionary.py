@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-SCHEMA_MODULES: tuple[str, ...] = ("schemas.indicators", "schemas.submission_outputs", "schemas.company")
+SCHEMA_MODULES: tuple[str, ...] = (
+    "schemas.indicators",
+    "schemas.submission_outputs",
+    "schemas.company",
+    "schemas.documents",
+)
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.md"
 
 

@@ -1,9 +1,10 @@
 """Receipts: one per company (NIB) and one per file that could not be linked to a company.
 
-``processed/receipts/period=YYYY-MM/<nib>.html`` says what was accepted, what was rejected and how
-to fix it, and which flags to check; ``receipts.parquet`` beside it holds every receipt's plain text
-(for e-mail and the company report). Rows without a valid NIB and unreadable files get
-``berkas-<safe name>-<sha8>.html``. HTML is rendered with autoescape on.
+A receipt says what was accepted, what was rejected and how to fix it, and which flags to check.
+``processed/receipts/period=YYYY-MM/receipts.parquet`` holds every receipt of the period as plain text
+(for e-mail and the company report) and HTML; a period small enough to browse also gets
+``<nib>.html`` files beside it (tasks/documents.py). Rows without a valid NIB and unreadable files get
+``berkas-<safe name>-<sha8>``. HTML is rendered with autoescape on.
 """
 
 from __future__ import annotations
@@ -178,9 +179,7 @@ RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a t
 POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
 
 
-TEXTS_FILE = (
-    "receipts.parquet"  # every receipt's plain text, one row per receipt (schemas/submission_outputs.py)
-)
+TEXTS_FILE = "receipts.parquet"  # every receipt, text and HTML, one row each (schemas/submission_outputs.py)
 
 
 def _render(
@@ -210,23 +209,26 @@ def _worker_env() -> Any:
 
 
 def render_batch(
-    job: tuple[Storage, str, dict[str, Any]], items: list[tuple[str, dict[str, Any]]]
-) -> dict[str, str]:
-    """Render one batch of receipts, write the HTML into the folder being built, return the texts."""
-    storage, folder, common = job
+    job: tuple[Storage, str, dict[str, Any], bool], items: list[tuple[str, dict[str, Any]]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Render one batch of receipts (and write the HTML files into the folder being built when asked)."""
+    storage, folder, common, files = job
     pages, texts = _render(_worker_env(), common, items)
-    write_files(storage, folder, pages)
-    return texts
+    if files:
+        write_files(storage, folder, pages)
+    return pages, texts
 
 
-def texts_table(texts: dict[str, str]) -> pa.Table:
-    """The rows of ``receipts.parquet`` (sorted by receipt name)."""
+def texts_table(texts: dict[str, str], pages: dict[str, str] | None = None) -> pa.Table:
+    """The rows of ``receipts.parquet`` (sorted by receipt name); ``pages`` holds the ``<key>.html``."""
     keys = sorted(texts)
+    pages = pages or {}
     return pa.Table.from_pydict(
         {
             "receipt": keys,
             "nib": [k if NIB_RE.match(k) else None for k in keys],
             "text": [texts[k] for k in keys],
+            "html": [pages[f"{k}.html"] for k in keys],
         },
         schema=receipt_texts_schema(),
     )
@@ -246,15 +248,32 @@ def read_texts(storage: Storage, period: str, receipts: Collection[str] | None =
     return {k: v for k, v in zip(keys, values, strict=True) if k in wanted}
 
 
-def write_receipts(
-    storage: Storage, outcome: Outcome, file_sha: dict[str, str], workers: int = 1
-) -> dict[str, Any]:
-    """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns the folder and count.
+def receipts_rel(period: str) -> str:
+    return f"{RECEIPTS_DATASET}/period={period}/{TEXTS_FILE}"
 
-    ``<key>.html`` per company (and unlinked file) plus ``receipts.parquet`` with every plain text.
-    Rendered in batches (on ``workers`` processes when there are many), so only one batch of pages is
-    in memory; the folder is swapped in once and the files inside need no fsync of their own.
+
+def read_receipt(storage: Storage, period: str, key: str) -> str | None:
+    """One receipt's HTML (a NIB or berkas-… name), from receipts.parquet or the HTML file of an older run."""
+    from tasks.documents import read_document
+
+    html = read_document(storage, receipts_rel(period), "receipt", key)
+    old = f"{RECEIPTS_DATASET}/period={period}/{key}.html"
+    if html is None and storage.exists(old):
+        return storage.read_text(old)
+    return html
+
+
+def write_receipts(
+    storage: Storage, outcome: Outcome, file_sha: dict[str, str], workers: int = 1, layout: str = "auto"
+) -> dict[str, Any]:
+    """Replace ``processed/receipts/period=YYYY-MM/`` with this run's receipts; returns folder, count, layout.
+
+    ``receipts.parquet`` holds every receipt (plain text and HTML); a period small enough to browse
+    also gets ``<key>.html`` files beside it (``layout``, see tasks/documents.py). Rendered in batches
+    (on ``workers`` processes when there are many), so only one batch of pages is in memory; the folder
+    is swapped in once and the files inside need no fsync of their own.
     """
+    from tasks.documents import document_layout
     from tasks.process_pool import map_batches
 
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
@@ -262,19 +281,22 @@ def write_receipts(
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]
     use = workers if len(items) >= POOL_MIN_RECEIPTS else 1
+    chosen = document_layout(layout, len(items))
     count = 0
 
     def build(tmp: str) -> None:
         nonlocal count
         schema = texts_table({}).schema
         schema = schema.with_metadata({**(schema.metadata or {}), b"period": outcome.period.encode()})
+        job = (storage, tmp, common, chosen == "files")
         with storage.open(f"{tmp}/{TEXTS_FILE}", "wb") as fh:
-            # Texts stream into the Parquet batch by batch (keys arrive sorted): a national month's
-            # 10^5 texts are never all in memory.
+            # Receipts stream into the Parquet batch by batch (keys arrive sorted): a national month's
+            # 10^5 are never all in memory.
             with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
-                for part in map_batches("tasks.receipts:render_batch", (storage, tmp, common), batches, use):
-                    writer.write_table(texts_table(part).replace_schema_metadata(schema.metadata))
-                    count += len(part)
+                for pages, texts in map_batches("tasks.receipts:render_batch", job, batches, use):
+                    writer.write_table(texts_table(texts, pages).replace_schema_metadata(schema.metadata))
+                    count += len(texts)
 
     storage.replace_dir(rel, build)
-    return {"folder": storage.url(rel) + "/", "files": count + 1}
+    files = count + 1 if chosen == "files" else 1
+    return {"folder": storage.url(rel) + "/", "files": files, "receipts": count, "layout": chosen}

@@ -15,7 +15,7 @@ from tasks import formatting as F
 from tasks.bulletin import build_context, load_inputs, period_messages, produce_period, render_bulletin
 from tasks.company_report import build_company_context, render_company_report
 from tasks.mailer import Recipient
-from tasks.parquet_io import read_frame, write_partition
+from tasks.parquet_io import file_metadata, read_frame, write_partition
 from tasks.storage import Storage
 from tests.bulletin_fixtures import SCRIPT_NAME, kabkota_frame, provincial_frame, write_fixture
 
@@ -225,7 +225,7 @@ def test_produce_period_writes_outputs_and_archive(storage):
     base = f"processed/bulletins/{PERIOD}"
     for name in ("bulletin.html", "bulletin-en.html", "bulletin-email.html", "charts/gambar-provinsi.png"):
         assert storage.exists(f"{base}/{name}"), name
-    assert len(storage.listdir(f"{base}/companies")) == 7
+    assert len(storage.listdir(f"{base}/companies")) == 7 + 1  # an HTML file each, and reports.parquet
     index = storage.read_text("processed/bulletins/index.html")
     assert 'href="2025-08/bulletin.html"' in index
     email = storage.read_text(f"{base}/bulletin-email.html")
@@ -249,7 +249,8 @@ def test_reports_on_two_worker_processes_equal_the_serial_ones(storage, tmp_path
 
     produce_period(storage, PERIOD, "id", RUN, [])
     base = f"processed/bulletins/{PERIOD}/companies"
-    serial = {n: storage.read_text(f"{base}/{n}") for n in storage.listdir(base)}
+    serial = {n: storage.read_text(f"{base}/{n}") for n in storage.listdir(base) if n.endswith(".html")}
+    serial_store = read_frame(storage, f"{base}/reports.parquet")
     other = tmp_path / "pooled"
     shutil.copytree(storage.root, other)
     st2 = Storage(str(other))
@@ -262,7 +263,33 @@ def test_reports_on_two_worker_processes_equal_the_serial_ones(storage, tmp_path
     monkeypatch.setattr(pp, "_start", lambda n: started.append(n) or real_start(n))
     produce_period(st2, PERIOD, "id", RUN, [], workers=2)
     assert started == [2]
-    assert {n: st2.read_text(f"{base}/{n}") for n in st2.listdir(base)} == serial
+    assert {n: st2.read_text(f"{base}/{n}") for n in st2.listdir(base) if n.endswith(".html")} == serial
+    pd.testing.assert_frame_equal(read_frame(st2, f"{base}/reports.parquet"), serial_store)
+
+
+def test_store_layout_keeps_the_reports_in_the_parquet_and_delivers_the_same(storage):
+    """A period kept as a store (national scale, or forced) has each report once, in reports.parquet."""
+    from tasks.company_report import read_company_report
+
+    base = f"processed/bulletins/{PERIOD}/companies"
+    r = produce_period(storage, PERIOD, "id", RUN, [], layout="files")
+    as_files = {
+        n[:-5]: storage.read_text(f"{base}/{n}") for n in storage.listdir(base) if n.endswith(".html")
+    }
+    files_msgs = list(period_messages(storage, PERIOD, "id", r["release_date"], []))
+    r = produce_period(storage, PERIOD, "id", RUN, [], layout="store")
+    assert storage.listdir(base) == ["reports.parquet"]  # the earlier layout's files went with the swap
+    assert r["counts"]["company_reports"] == len(as_files) == 7
+    stored = read_frame(storage, f"{base}/reports.parquet")
+    assert stored.columns.tolist() == ["nib", "html"]
+    assert dict(zip(stored["nib"], stored["html"], strict=True)) == as_files
+    assert file_metadata(storage, f"{base}/reports.parquet")["period"] == PERIOD
+    assert {n: read_company_report(storage, PERIOD, n) for n in as_files} == as_files
+    assert read_company_report(storage, PERIOD, "0000000000000") is None
+    msgs = list(period_messages(storage, PERIOD, "id", r["release_date"], []))
+    assert [(m.kind, m.attachments, m.text, m.html) for m in msgs] == [
+        (m.kind, m.attachments, m.text, m.html) for m in files_msgs
+    ]
 
 
 def test_companies_sharing_an_address_each_get_their_report(storage):
@@ -328,7 +355,7 @@ def test_company_reports_read_history_once_and_match_the_per_company_reader(tmp_
     assert (
         r["counts"]["company_reports"]
         == len(inp.companies)
-        == len(st.listdir(f"processed/bulletins/{PERIOD}/companies"))
+        == len([n for n in st.listdir(f"processed/bulletins/{PERIOD}/companies") if n.endswith(".html")])
     )
 
 
@@ -368,7 +395,7 @@ def test_companies_folder_is_one_swap_without_stale_reports(storage, monkeypatch
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real(fd))
     produce_period(storage, PERIOD, "id", RUN, [])
     names = storage.listdir(base)
-    assert "0000000000000.html" not in names and len(names) == 7
+    assert "0000000000000.html" not in names and len(names) == 7 + 1
     assert synced and not [
         p for p in synced if "/companies/" in p or "/.companies.tmp-" in p
     ]  # built aside, swapped in once

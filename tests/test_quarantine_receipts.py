@@ -80,6 +80,39 @@ def test_receipts_on_two_worker_processes_equal_the_serial_ones(data_root, monke
     assert rc.read_texts(st_, PERIOD) == serial_texts
 
 
+def test_store_layout_keeps_every_receipt_in_the_parquet_only(data_root):
+    """A period kept as a store (national scale, or forced) has the same receipts, without a file each."""
+    from tasks.documents import read_document
+
+    outcome, _ = process(data_root)
+    st_ = Storage(data_root)
+    folder = f"{rc.RECEIPTS_DATASET}/period={PERIOD}"
+    rc.write_receipts(st_, outcome, {}, layout="files")
+    as_files = {n[:-5]: st_.read_text(f"{folder}/{n}") for n in st_.listdir(folder) if n.endswith(".html")}
+    texts = rc.read_texts(st_, PERIOD)
+    written = rc.write_receipts(st_, outcome, {}, layout="store")
+    assert st_.listdir(folder) == [rc.TEXTS_FILE]  # the re-run's swap removed the earlier layout's files
+    assert written == {
+        "folder": st_.url(folder) + "/",
+        "files": 1,
+        "receipts": len(as_files),
+        "layout": "store",
+    }
+    assert rc.read_texts(st_, PERIOD) == texts
+    stored = {k: read_document(st_, f"{folder}/{rc.TEXTS_FILE}", "receipt", k) for k in as_files}
+    assert stored == as_files and len(stored) == 23
+
+
+def test_document_layout_follows_the_setting_and_the_period_size():
+    from tasks.documents import STORE_MIN_DOCUMENTS, document_layout
+
+    assert document_layout("auto", 23) == "files"
+    assert document_layout("auto", STORE_MIN_DOCUMENTS) == "store"
+    assert document_layout("files", 10**5) == "files" and document_layout("store", 1) == "store"
+    with pytest.raises(ValueError, match="company_documents must be one of auto, files, store"):
+        document_layout("zip", 1)
+
+
 def test_receipt_content_for_a_rejected_company(data_root):
     process(data_root)
     rdir = data_root / "processed/receipts/period=2025-08"
@@ -177,6 +210,9 @@ def test_receipts_folder_swapped_in_once_without_fsync_per_file(data_root, monke
     assert st.listdir(folder) == sorted([*pages, rc.TEXTS_FILE])
     assert all(st.read_text(f"{folder}/{n}") == t for n, t in pages.items())
     assert rc.read_texts(st, PERIOD) == texts and sorted(texts) == sorted(n[:-5] for n in pages)
-    assert read_frame(st, f"{folder}/{rc.TEXTS_FILE}").columns.tolist() == ["receipt", "nib", "text"]
-    assert written == {"folder": st.url(folder) + "/", "files": len(pages) + 1}
+    stored = read_frame(st, f"{folder}/{rc.TEXTS_FILE}")
+    assert stored.columns.tolist() == ["receipt", "nib", "text", "html"]
+    assert dict(zip(stored["receipt"] + ".html", stored["html"], strict=True)) == pages
+    assert written == {"folder": st.url(folder) + "/", "files": len(pages) + 1, "receipts": len(pages),
+                       "layout": "files"}  # fmt: skip
     assert not [n for n in st.listdir(rc.RECEIPTS_DATASET) if n.startswith(".")]

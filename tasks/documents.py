@@ -1,0 +1,97 @@
+"""Per-company documents of a period (receipts, company reports): where they are kept and how to get one.
+
+Every document is kept in one Parquet per period and kind (``receipts.parquet`` beside the receipts,
+``companies/reports.parquet`` for the reports): the delivery and ``produktivitas documents`` read it.
+A period of up to ``STORE_MIN_DOCUMENTS`` documents also gets one HTML file per document beside it, to
+open in a browser. A national month does not: 2 x 10^5 small files cost more than all the rendering
+(creating them, and deleting them again on a re-run; measured in benchmarks/README.md), and nobody
+browses a folder of 10^5 reports. The ``company_documents`` setting forces either layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tasks.storage import Storage
+
+LAYOUTS = ("auto", "files", "store")
+STORE_MIN_DOCUMENTS = 5_000  # from here on, "auto" keeps the documents in the Parquet only
+
+
+def document_layout(setting: str, documents: int) -> str:
+    """``files`` (Parquet + one HTML per document) or ``store`` (the Parquet only) for a period."""
+    if setting not in LAYOUTS:
+        raise ValueError(
+            f"company_documents must be one of {', '.join(LAYOUTS)}, not {setting!r}; "
+            "set it in produktivitas.toml or PRODUKTIVITAS_COMPANY_DOCUMENTS."
+        )
+    if setting == "auto":
+        return "store" if documents >= STORE_MIN_DOCUMENTS else "files"
+    return setting
+
+
+class DocumentWriter:
+    """Streams ``{key: html}`` batches into one Parquet (one row group per batch), in the order given."""
+
+    def __init__(self, storage: Storage, rel: str, schema: pa.Schema, key: str) -> None:
+        self._fh = storage.open(rel, "wb")
+        self._writer = pq.ParquetWriter(self._fh, schema, compression="zstd")
+        self._schema = schema
+        self._key = key
+        self.count = 0
+
+    def write(self, pages: Mapping[str, str], **columns: list[object]) -> None:
+        data = {self._key: list(pages), "html": list(pages.values()), **columns}
+        self._writer.write_table(pa.Table.from_pydict(data, schema=self._schema))
+        self.count += len(pages)
+
+    def close(self) -> None:
+        self._writer.close()
+        self._fh.close()
+
+    def __enter__(self) -> DocumentWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def iter_documents(storage: Storage, rel: str, key: str, batch_size: int = 2_000) -> Iterator[dict[str, str]]:
+    """``{key: html}`` of a document Parquet, one batch at a time (a national month's is ~1 GB of HTML)."""
+    with storage.open(rel, "rb") as fh:
+        for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_size, columns=[key, "html"]):
+            keys, html = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+            yield dict(zip(keys, html, strict=True))
+
+
+def read_document(storage: Storage, rel: str, key: str, value: str) -> str | None:
+    """One document's HTML from a document Parquet, or None when it has none under that key.
+
+    None too for a Parquet written before it held the HTML (receipts.parquet 1.0): the caller then
+    looks for the HTML file of that run.
+    """
+    if not storage.exists(rel):
+        return None
+    with storage.open(rel, "rb") as fh:
+        if "html" not in pq.read_schema(fh).names:
+            return None
+        fh.seek(0)
+        table = pq.read_table(fh, columns=[key, "html"], filters=[(key, "=", value)])
+    return table.column("html")[0].as_py() if table.num_rows else None
+
+
+def export_documents(storage: Storage, rel: str, key: str, out_dir: str, name: str) -> int:
+    """Write every document of a Parquet as ``name.format(key=...)`` files under a local folder; the count."""
+    import os
+
+    os.makedirs(out_dir, exist_ok=True)
+    n = 0
+    for pages in iter_documents(storage, rel, key):
+        for k, html in pages.items():
+            with open(os.path.join(out_dir, name.format(key=k)), "w", encoding="utf-8") as fh:
+                fh.write(html)
+            n += 1
+    return n

@@ -29,7 +29,7 @@ def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser") / "data"
     st = write_fixture(root, "2025-08", script_name=True)
     produce_period(st, "2025-08", "id", date(2025, 9, 5), [])
-    nib = st.listdir("processed/bulletins/2025-08/companies")[0]
+    nib = next(n for n in st.listdir("processed/bulletins/2025-08/companies") if n.endswith(".html"))
     return {
         "bulletin": st.local_path("processed/bulletins/2025-08/bulletin.html"),
         "company": st.local_path(f"processed/bulletins/2025-08/companies/{nib}"),

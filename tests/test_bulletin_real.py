@@ -190,8 +190,11 @@ def test_no_suppressed_value_anywhere(real):
     sub = _pq(real, f"processed/submissions/period={PERIOD}")
     nib_of_email = dict(zip(sub["contact_email"], sub["nib"], strict=True))
     docs: list[tuple[str, str | None, str]] = [(n, None, h) for n, h in real["html"].items()]
+    kept = _pq(real, f"{BASE}/companies/reports.parquet")  # every report, whatever the layout
+    docs += [(f"{nib}.html", nib, html) for nib, html in zip(kept["nib"], kept["html"], strict=True)]
     for name in st.listdir(f"{BASE}/companies"):
-        docs.append((name, name.removesuffix(".html"), st.read_text(f"{BASE}/companies/{name}")))
+        if name.endswith(".html"):
+            docs.append((name, name.removesuffix(".html"), st.read_text(f"{BASE}/companies/{name}")))
     for p in Path(st.local_path(f"processed/outbox/{PERIOD}")).glob("*.eml"):
         msg = email.message_from_bytes(p.read_bytes(), policy=policy.default)
         owner = nib_of_email.get(str(msg["To"]).split("<")[-1].rstrip(">").strip())
@@ -219,7 +222,9 @@ def test_no_suppressed_value_anywhere(real):
 def test_company_reports_flags_benchmarks_receipts(real):
     st = real["storage"]
     comp = _pq(real, f"processed/indicators/company/period={PERIOD}")
-    assert sorted(st.listdir(f"{BASE}/companies")) == sorted(f"{n}.html" for n in comp["nib"])
+    assert sorted(st.listdir(f"{BASE}/companies")) == sorted(
+        [*(f"{n}.html" for n in comp["nib"]), "reports.parquet"]
+    )
     flagged = comp[comp["flag_negative_va"]]
     assert len(flagged)
     receipt_texts = read_texts(st, PERIOD)

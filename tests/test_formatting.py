@@ -89,3 +89,20 @@ def test_number_is_babels_pattern_text(x: float, decimals: int, lang: str) -> No
     assert F.number(x, decimals, lang) == format_decimal(
         value, pattern, locale=locale, decimal_quantization=True
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    x=st.one_of(
+        st.floats(min_value=-1e15, max_value=1e15, allow_nan=False),
+        st.sampled_from([-0.005, 0.005, -0.0049, -1_234_567.5, -999_999.995, 2.345, -2.345]),
+    ),
+    decimals=st.integers(min_value=0, max_value=3),
+    lang=st.sampled_from(["id", "en"]),
+)
+def test_money_rounds_once_as_the_signed_value_would(x: float, decimals: int, lang: str) -> None:
+    """``_money`` rounds the magnitude once; the text must be what rounding the signed value gives."""
+    sign = "-" if F.round_half_up(x, decimals) < 0 else ""
+    prefix = "Rp" if lang == "id" else "IDR "
+    want = f"{sign}{prefix}{F.number(abs(x), decimals, lang)} {F.t('million', lang)}"
+    assert F._money(x, "million", decimals, lang) == want

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.settings import get_current_settings
 
-from flows.runtime import check_period, resolve_period, stage_done
+from flows.runtime import check_period, inline_stage_settings, resolve_period, stage_done
 from flows.settings import Settings, load_settings
 from flows.stage_bps import bps_stage
 from flows.stage_bulletin import bulletin_stage
@@ -63,10 +63,13 @@ def monthly_flow(
     # PNG charts for e-mail are reused while their data and drawing code are unchanged (keyed on both)
     set_png_cache(Path(get_current_settings().results.local_storage_path) / "produktivitas-charts")
     common = {"settings": settings, "storage_root": storage.root, "period": period, "run_id": run_id}
-    stages["bps"] = stage_done(period, "bps", bps_stage(**common))
-    stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))
-    stages["company"] = stage_done(period, "company", company_stage(**common))
-    stages["bulletin"] = stage_done(period, "bulletin", bulletin_stage(**common, deliver=deliver, lang=lang))
+    with inline_stage_settings():
+        stages["bps"] = stage_done(period, "bps", bps_stage(**common))
+        stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))
+        stages["company"] = stage_done(period, "company", company_stage(**common))
+        stages["bulletin"] = stage_done(
+            period, "bulletin", bulletin_stage(**common, deliver=deliver, lang=lang)
+        )
     summary["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     summary["notices"] = [n for st in stages.values() for n in st.get("notices", [])]
     publish_run_summary(storage, summary)

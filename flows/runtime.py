@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -162,6 +163,19 @@ def task_runner_for(
             return DaskTaskRunner(address=address)
         return DaskTaskRunner(cluster_kwargs=dict(cluster_kwargs or LOCAL_DASK_CLUSTER))
     raise ValueError(f"task runner must be 'thread' or 'dask', not {kind!r}")
+
+
+# --- subflows ----------------------------------------------------------------------------------------
+def inline_stage_settings() -> AbstractContextManager[Any]:
+    """Prefect settings for stage subflows that run inline in the monthly flow: no heartbeats of their own.
+
+    The stages run in the monthly flow's process and thread, so its heartbeats already show the run
+    is alive. A subflow's heartbeat thread sleeps in 1 s steps and is joined when the subflow ends:
+    up to 1 s of idle wait per stage (2-3 s of a warm Kaltim month).
+    """
+    from prefect.settings import temporary_settings
+
+    return temporary_settings(updates={"flows.heartbeat_frequency": None})
 
 
 # --- failure alert -----------------------------------------------------------------------------

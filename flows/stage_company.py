@@ -1,8 +1,8 @@
 """The company stage: accepted submissions -> company indicators + benchmarks -> disclosure-safe aggregates.
 
 Heavy work is partitioned by kab/kota: one mapped task per kab/kota code present in the period (a
-handful, never one per company), then one task for the aggregates and disclosure control over the
-whole period. Tasks are module-level functions with plain arguments (the storage root as a string), so
+handful, never one per company; a small period runs its partitions in one task), then one task for
+the aggregates and disclosure control over the whole period. Tasks are module-level functions with plain arguments (the storage root as a string), so
 the stage gives the same rows with the default thread pool or a Dask runner
 (``company_stage.with_options(task_runner=DaskTaskRunner(...))``).
 
@@ -16,6 +16,8 @@ provincial-by-sector benchmark.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -43,27 +45,40 @@ from tasks.storage import Storage
 SUBMISSIONS_DATASET = "processed/submissions"
 COMPANY_DATASET = "processed/indicators/company"
 AGGREGATES_DATASET = "processed/indicators/aggregates"
+# A period of up to this many accepted rows computes its kab/kota partitions in one task: a task per
+# kab/kota re-reads the period's files, the history and the benchmark tables and costs a task run,
+# which for a province's month (tens of companies) was nearly all of the stage's time. Bigger periods
+# keep one task per kab/kota, so a Dask runner can spread them. The frames are the same either way.
+SINGLE_TASK_MAX_ROWS = 20_000
 KEMNAKER_REL = "raw/reference/kemnaker_productivity_by_sector_national_2022.csv"
 PROVINCIAL_REL = "processed/indicators/provincial_productivity.parquet"
 SECTOR_EMPLOYMENT_REL = "processed/bps/kaltim_employment_by_sector.parquet"
 
 
 # --- reading ------------------------------------------------------------------------------------------
-def _read_parquet(storage: Storage, rel: str, kabkota_code: str | None = None) -> pd.DataFrame:
-    with storage.open(rel, "rb") as fh:
-        table = pq.read_table(fh)
-    if kabkota_code is not None and "kabkota_code" in table.column_names:
-        # Filtered in Arrow: every partition task reads the period's file, and converting all of a
-        # national month to pandas once per kab/kota was most of the stage's time.
-        table = table.filter(pc.equal(pc.cast(table["kabkota_code"], pa.string()), kabkota_code))
+def _int64_to_pandas(table: pa.Table) -> pd.DataFrame:
     # int64 money stays exact (nullable Int64) instead of turning into float where a value is missing
     return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
-def read_accepted(storage: Storage, period: str, kabkota_code: str | None = None) -> pd.DataFrame:
-    """The period's accepted rows (only one kab/kota's when ``kabkota_code`` is given)."""
-    files = storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet")
-    frames = [_read_parquet(storage, f, kabkota_code) for f in files]
+def _filter_kabkota(table: pa.Table, kabkota_code: str | None) -> pd.DataFrame:
+    if kabkota_code is not None and "kabkota_code" in table.column_names:
+        # Filtered in Arrow: every partition task reads the period's file, and converting all of a
+        # national month to pandas once per kab/kota was most of the stage's time.
+        table = table.filter(pc.equal(pc.cast(table["kabkota_code"], pa.string()), kabkota_code))
+    return _int64_to_pandas(table)
+
+
+def iter_accepted_tables(storage: Storage, period: str) -> Iterator[pa.Table]:
+    """The period's accepted Parquet files as Arrow tables, in file order (lazily)."""
+    for f in storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet"):
+        with storage.open(f, "rb") as fh:
+            yield pq.read_table(fh)
+
+
+def accepted_frame(tables: Iterable[pa.Table], period: str, kabkota_code: str | None = None) -> pd.DataFrame:
+    """The accepted rows of ``tables`` (only one kab/kota's when ``kabkota_code`` is given)."""
+    frames = [_filter_kabkota(t, kabkota_code) for t in tables]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame()
@@ -73,12 +88,15 @@ def read_accepted(storage: Storage, period: str, kabkota_code: str | None = None
     return df
 
 
-def read_history(storage: Storage, period: str, nibs: set[str]) -> pd.DataFrame | None:
-    """Accepted rows of the given companies in all periods before ``period`` (for the indices): only
-    the columns the indices use, companies filtered in Arrow before any pandas conversion (every
-    kab/kota partition reads the whole history, so this is most of the stage's reading)."""
-    value_set = pa.array(sorted(nibs), pa.string())
-    frames = []
+def read_accepted(storage: Storage, period: str, kabkota_code: str | None = None) -> pd.DataFrame:
+    """The period's accepted rows (only one kab/kota's when ``kabkota_code`` is given)."""
+    return accepted_frame(iter_accepted_tables(storage, period), period, kabkota_code)
+
+
+def iter_history_tables(storage: Storage, period: str) -> Iterator[tuple[str, pa.Table]]:
+    """(period, table) of every accepted file before ``period``, with only the columns the indices use.
+
+    Lazy, so a reader that filters each table as it comes holds one file at a time."""
     for name in storage.listdir(SUBMISSIONS_DATASET):
         if not name.startswith("period=") or name[len("period=") :] >= period:
             continue
@@ -86,14 +104,27 @@ def read_history(storage: Storage, period: str, nibs: set[str]) -> pd.DataFrame 
             with storage.open(f, "rb") as fh:
                 pfile = pq.ParquetFile(fh)
                 names = pfile.schema_arrow.names
-                table = pfile.read(columns=[c for c in HISTORY_COLUMNS if c in names])
-            table = table.filter(pc.is_in(pc.cast(table["nib"], pa.string()), value_set=value_set))
-            df = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-            if "period" not in df.columns:
-                df["period"] = name[len("period=") :]
-            frames.append(df)
+                yield name[len("period=") :], pfile.read(columns=[c for c in HISTORY_COLUMNS if c in names])
+
+
+def history_frame(tables: Iterable[tuple[str, pa.Table]], nibs: set[str]) -> pd.DataFrame | None:
+    """The rows of the given companies in ``tables``, filtered in Arrow before any pandas conversion
+    (the history is most of what the stage reads)."""
+    value_set = pa.array(sorted(nibs), pa.string())
+    frames = []
+    for file_period, table in tables:
+        table = table.filter(pc.is_in(pc.cast(table["nib"], pa.string()), value_set=value_set))
+        df = _int64_to_pandas(table)
+        if "period" not in df.columns:
+            df["period"] = file_period
+        frames.append(df)
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def read_history(storage: Storage, period: str, nibs: set[str]) -> pd.DataFrame | None:
+    """Accepted rows of the given companies in all periods before ``period`` (for the indices)."""
+    return history_frame(iter_history_tables(storage, period), nibs)
 
 
 def _read_table_file(path: str) -> pd.DataFrame:
@@ -104,16 +135,82 @@ def _read_table_file(path: str) -> pd.DataFrame:
 
 # --- tasks -------------------------------------------------------------------------------------------
 @task(name="company-kabkota-codes", cache_policy=NO_CACHE)
-def kabkota_codes_task(storage_root: str, period: str) -> list[str]:
+def kabkota_codes_task(storage_root: str, period: str) -> tuple[list[str], int]:
+    """The kab/kota codes present in the period's accepted rows, and the number of rows."""
     codes: set[str] = set()
+    rows = 0
     storage = Storage(storage_root)
     for f in storage.walk_files(f"{SUBMISSIONS_DATASET}/period={period}", "*.parquet"):
         with storage.open(f, "rb") as fh:
             pfile = pq.ParquetFile(fh)
+            rows += pfile.metadata.num_rows
             if "kabkota_code" in pfile.schema_arrow.names:
                 col = pfile.read(columns=["kabkota_code"]).column(0)
                 codes.update(pc.unique(pc.cast(col, pa.string())).drop_null().to_pylist())
-    return sorted(codes)
+    return sorted(codes), rows
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Everything a partition needs besides its own rows: configured tables and benchmarks."""
+
+    deflators: pd.DataFrame | None
+    umk: pd.DataFrame | None
+    national: pd.DataFrame | None
+    provincial_sector: pd.DataFrame | None
+    provincial_total: pd.DataFrame | None
+
+
+def load_reference(
+    storage: Storage,
+    umk_table: str = "",
+    deflator_table: str = "",
+    kemnaker_csv: str = "",
+    sector_pdrb_table: str = "",
+    sector_employment_table: str = "",
+) -> Reference:
+    provincial_sector = None
+    if sector_pdrb_table:
+        if sector_employment_table:
+            emp = _read_table_file(sector_employment_table)
+        elif storage.exists(SECTOR_EMPLOYMENT_REL):
+            emp = read_frame(storage, SECTOR_EMPLOYMENT_REL)
+        else:
+            emp = None
+        if emp is not None:
+            provincial_sector = bm.provincial_sector_benchmark(_read_table_file(sector_pdrb_table), emp)
+    return Reference(
+        deflators=load_deflator_table(deflator_table),
+        umk=load_umk_table(umk_table),
+        national=bm.national_sector_benchmark(kemnaker_csv) if kemnaker_csv else None,
+        provincial_sector=provincial_sector,
+        provincial_total=(
+            bm.provincial_total_benchmark(read_frame(storage, PROVINCIAL_REL))
+            if storage.exists(PROVINCIAL_REL)
+            else None
+        ),
+    )
+
+
+def partition_indicators(
+    accepted: Iterable[pa.Table],
+    history: Iterable[tuple[str, pa.Table]],
+    period: str,
+    kabkota_code: str,
+    ref: Reference,
+) -> pd.DataFrame:
+    """Indicators and benchmarks of one kab/kota's companies, from the period's and earlier tables."""
+    df = accepted_frame(accepted, period, kabkota_code)
+    df = df[df["kabkota_code"].astype("str") == kabkota_code].reset_index(drop=True)
+    hist = history_frame(history, set(df["nib"].astype("str")))
+    out = compute_company_indicators(df, history=hist, deflators=ref.deflators, umk=ref.umk)
+    out = bm.attach_benchmarks(
+        out,
+        provincial_sector=ref.provincial_sector,
+        national_sector=ref.national,
+        provincial_total=ref.provincial_total,
+    )
+    return out[COMPANY_INDICATORS_SCHEMA.names]
 
 
 @task(name="company-indicators-partition", cache_policy=NO_CACHE)
@@ -129,32 +226,34 @@ def company_partition_task(
 ) -> pd.DataFrame:
     """Indicators and benchmarks of one kab/kota's companies for the period."""
     storage = Storage(storage_root)
-    df = read_accepted(storage, period, kabkota_code)
-    df = df[df["kabkota_code"].astype("str") == kabkota_code].reset_index(drop=True)
-    history = read_history(storage, period, set(df["nib"].astype("str")))
-    out = compute_company_indicators(
-        df, history=history, deflators=load_deflator_table(deflator_table), umk=load_umk_table(umk_table)
+    ref = load_reference(
+        storage, umk_table, deflator_table, kemnaker_csv, sector_pdrb_table, sector_employment_table
     )
-    national = bm.national_sector_benchmark(kemnaker_csv) if kemnaker_csv else None
-    provincial_sector = None
-    if sector_pdrb_table:
-        if sector_employment_table:
-            emp = _read_table_file(sector_employment_table)
-        elif storage.exists(SECTOR_EMPLOYMENT_REL):
-            emp = read_frame(storage, SECTOR_EMPLOYMENT_REL)
-        else:
-            emp = None
-        if emp is not None:
-            provincial_sector = bm.provincial_sector_benchmark(_read_table_file(sector_pdrb_table), emp)
-    total = (
-        bm.provincial_total_benchmark(read_frame(storage, PROVINCIAL_REL))
-        if storage.exists(PROVINCIAL_REL)
-        else None
+    return partition_indicators(
+        iter_accepted_tables(storage, period), iter_history_tables(storage, period), period, kabkota_code, ref
     )
-    out = bm.attach_benchmarks(
-        out, provincial_sector=provincial_sector, national_sector=national, provincial_total=total
+
+
+@task(name="company-indicators", cache_policy=NO_CACHE)
+def company_partitions_task(
+    storage_root: str,
+    period: str,
+    kabkota_codes: list[str],
+    umk_table: str = "",
+    deflator_table: str = "",
+    kemnaker_csv: str = "",
+    sector_pdrb_table: str = "",
+    sector_employment_table: str = "",
+) -> list[pd.DataFrame]:
+    """Every kab/kota partition of a small period in one task: the same frames as
+    :func:`company_partition_task` per code, with the files and reference tables read once."""
+    storage = Storage(storage_root)
+    ref = load_reference(
+        storage, umk_table, deflator_table, kemnaker_csv, sector_pdrb_table, sector_employment_table
     )
-    return out[COMPANY_INDICATORS_SCHEMA.names]
+    accepted = list(iter_accepted_tables(storage, period))
+    history = list(iter_history_tables(storage, period))
+    return [partition_indicators(accepted, history, period, code, ref) for code in kabkota_codes]
 
 
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -262,7 +361,7 @@ def company_stage(settings: Settings, storage_root: str, period: str, run_id: st
     storage = Storage(storage_root)
     notices: list[str] = []
     diagnostics: list[str] = []
-    codes = kabkota_codes_task(storage.root, period)
+    codes, n_rows = kabkota_codes_task(storage.root, period)
     if not codes:
         notices.append(
             f"No accepted company submissions for {period}: the company indicators and aggregates for the "
@@ -272,16 +371,20 @@ def company_stage(settings: Settings, storage_root: str, period: str, run_id: st
     if not kemnaker:
         diagnostics.append(f"{KEMNAKER_REL} not found: no national sector benchmark")
     extra = settings.extra or {}
-    parts = company_partition_task.map(
-        unmapped(storage.root),
-        unmapped(period),
-        codes,
-        umk_table=unmapped(settings.umk_table),
-        deflator_table=unmapped(settings.deflator_table),
-        kemnaker_csv=unmapped(kemnaker),
-        sector_pdrb_table=unmapped(str(extra.get("sector_pdrb_table", ""))),
-        sector_employment_table=unmapped(str(extra.get("sector_employment_table", ""))),
-    )
+    options = {
+        "umk_table": settings.umk_table,
+        "deflator_table": settings.deflator_table,
+        "kemnaker_csv": kemnaker,
+        "sector_pdrb_table": str(extra.get("sector_pdrb_table", "")),
+        "sector_employment_table": str(extra.get("sector_employment_table", "")),
+    }
+    parts: Any
+    if n_rows <= SINGLE_TASK_MAX_ROWS:
+        parts = company_partitions_task(storage.root, period, codes, **options)
+    else:
+        parts = company_partition_task.map(
+            unmapped(storage.root), unmapped(period), codes, **{k: unmapped(v) for k, v in options.items()}
+        )
     result = aggregates_task(
         storage.root,
         period,

@@ -122,3 +122,27 @@ def test_stage_with_no_submissions_writes_empty_outputs_and_a_notice(prefect_har
     out = pd.read_parquet(root / "processed" / "indicators" / "company" / "period=2025-09")
     assert out.empty and list(out.columns) == COMPANY_INDICATORS_SCHEMA.names
     assert pd.read_parquet(root / "processed" / "indicators" / "aggregates" / "period=2025-09").empty
+
+
+@pytest.mark.flow
+def test_stage_gives_the_same_parquet_with_one_task_or_a_task_per_kabkota(
+    prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import stage_company
+
+    written = {}
+    for name, max_rows in (("single", stage_company.SINGLE_TASK_MAX_ROWS), ("mapped", 0)):
+        monkeypatch.setattr(stage_company, "SINGLE_TASK_MAX_ROWS", max_rows)
+        root = _root(tmp_path / name)
+        write_submissions(root, "2025-07", synthetic_panel(12, period="2025-07", seed=5))
+        write_submissions(root, "2025-08", synthetic_panel(12, period="2025-08", seed=5))
+        settings = Settings(storage_root=str(root))
+        summary = stage_company.company_stage(
+            settings=settings, storage_root=str(root), period="2025-08", run_id="same-run"
+        )
+        files = {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted((root / "processed" / "indicators").rglob("*.parquet"))
+        }
+        written[name] = (summary["counts"], summary["tables"], files)
+    assert written["single"][2] and written["single"] == written["mapped"]

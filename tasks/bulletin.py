@@ -177,7 +177,12 @@ def is_synthetic(*frames: pd.DataFrame | None) -> bool:
             return True
         if (
             "company_name" in df.columns
-            and df["company_name"].astype("string").str.contains(SYNTHETIC_MARK).fillna(False).any()
+            # the pattern's text, not the compiled regex: pyarrow runs it over the whole column at once
+            and df["company_name"]
+            .astype("string")
+            .str.contains(SYNTHETIC_MARK.pattern, case=False, regex=True)
+            .fillna(False)
+            .any()
         ):
             return True
     return False
@@ -714,7 +719,7 @@ def programme_facts(inp: BulletinInputs) -> dict[str, Any]:
     files: set[str] = set()
     for df in (sub, q):
         if df is not None and "source_file" in df.columns:
-            files |= {str(x) for x in df["source_file"].dropna()}
+            files |= {str(x) for x in df["source_file"].dropna().unique()}
     files_received = len(meta["files"]) if "files" in meta else len(files)
     rows_read = int(meta.get("rows_read", rows_accepted + rows_quarantined))
     companies = inp.companies if inp.companies is not None and "nib" in inp.companies.columns else sub

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows import stage_company as sc
+from tasks.storage import Storage
 from tests.company_fixtures import synthetic_panel, write_submissions
 
 PERIOD = "2025-08"
@@ -53,6 +54,11 @@ def test_one_task_gives_the_frames_of_the_per_kabkota_tasks(tmp_path: Path) -> N
     codes, n_rows = sc.kabkota_codes_task.fn(root, PERIOD)
     assert codes == sorted(CODES) and n_rows == 30
 
+    storage = Storage(root)
+    accepted = list(sc.iter_accepted_tables(storage, PERIOD))
+    rows = [sc._kabkota_rows(accepted, PERIOD, code) for code in codes]
+    assert sc._computable_at_once(rows, list(sc.iter_history_tables(storage, PERIOD)))
+
     single = sc.company_partitions_task.fn(root, PERIOD, codes, **options)
     mapped = [sc.company_partition_task.fn(root, PERIOD, code, **options) for code in codes]
     assert len(single) == len(mapped) == len(codes)
@@ -80,3 +86,25 @@ def test_one_task_writes_the_same_parquet_as_the_per_kabkota_tasks(tmp_path: Pat
     for dataset in (sc.COMPANY_DATASET, sc.AGGREGATES_DATASET):
         rel = f"{dataset}/period={PERIOD}/part-0.parquet"
         assert (Path(single_root) / rel).read_bytes() == (Path(mapped_root) / rel).read_bytes(), rel
+
+
+def test_a_company_in_two_kabkota_is_computed_per_partition(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    current = synthetic_panel(30, period=PERIOD, seed=12, kabkota_codes=CODES)
+    twin = current.iloc[[0]].assign(
+        kabkota_code=next(c for c in CODES if c != current["kabkota_code"].iloc[0])
+    )
+    twin["source_row"] = 3
+    write_submissions(root, PERIOD, pd.concat([current, twin], ignore_index=True))
+    (root / "processed" / "submissions" / f"period={PERIOD}" / "part-1.parquet").unlink()
+    options = _options(tmp_path)
+    codes, _ = sc.kabkota_codes_task.fn(str(root), PERIOD)
+    storage = Storage(str(root))
+    accepted = list(sc.iter_accepted_tables(storage, PERIOD))
+    rows = [sc._kabkota_rows(accepted, PERIOD, code) for code in codes]
+    assert not sc._computable_at_once(rows, list(sc.iter_history_tables(storage, PERIOD)))
+
+    single = sc.company_partitions_task.fn(str(root), PERIOD, codes, **options)
+    mapped = [sc.company_partition_task.fn(str(root), PERIOD, code, **options) for code in codes]
+    for one, each in zip(single, mapped, strict=True):
+        pd.testing.assert_frame_equal(one, each, check_exact=True)

@@ -131,12 +131,16 @@ def test_stage_gives_the_same_parquet_with_one_task_or_a_task_per_kabkota(
     from flows import stage_company
 
     written = {}
-    for name, max_rows in (("single", stage_company.SINGLE_TASK_MAX_ROWS), ("mapped", 0)):
+    # "dask" in the settings picks the per-kab/kota tasks; the harness still runs them on threads
+    for name, max_rows, runner in (
+        ("single", stage_company.SINGLE_TASK_MAX_ROWS, "thread"),
+        ("mapped", 0, "dask"),
+    ):
         monkeypatch.setattr(stage_company, "SINGLE_TASK_MAX_ROWS", max_rows)
         root = _root(tmp_path / name)
         write_submissions(root, "2025-07", synthetic_panel(12, period="2025-07", seed=5))
         write_submissions(root, "2025-08", synthetic_panel(12, period="2025-08", seed=5))
-        settings = Settings(storage_root=str(root))
+        settings = Settings(storage_root=str(root), task_runner=runner)
         summary = stage_company.company_stage(
             settings=settings, storage_root=str(root), period="2025-08", run_id="same-run"
         )
@@ -146,3 +150,10 @@ def test_stage_gives_the_same_parquet_with_one_task_or_a_task_per_kabkota(
         }
         written[name] = (summary["counts"], summary["tables"], files)
     assert written["single"][2] and written["single"] == written["mapped"]
+
+
+def test_one_task_on_one_machine_and_per_kabkota_only_for_a_big_period_on_dask() -> None:
+    from flows.stage_company import SINGLE_TASK_MAX_ROWS, one_task
+
+    assert one_task(23, "thread") and one_task(23, "dask") and one_task(10**5, "thread")
+    assert one_task(SINGLE_TASK_MAX_ROWS, "dask") and not one_task(SINGLE_TASK_MAX_ROWS + 1, "dask")

@@ -210,13 +210,14 @@ def _worker_env() -> Any:
 
 def render_batch(
     job: tuple[Storage, str, dict[str, Any], bool], items: list[tuple[str, dict[str, Any]]]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Render one batch of receipts (and write the HTML files into the folder being built when asked)."""
+) -> pa.Table:
+    """Render one batch of receipts: rows of ``receipts.parquet`` (built here, in the worker, so the
+    HTML travels back as Arrow buffers), and the HTML files in the folder being built when asked."""
     storage, folder, common, files = job
     pages, texts = _render(_worker_env(), common, items)
     if files:
         write_files(storage, folder, pages)
-    return pages, texts
+    return texts_table(texts, pages)
 
 
 def texts_table(texts: dict[str, str], pages: dict[str, str] | None = None) -> pa.Table:
@@ -293,9 +294,9 @@ def write_receipts(
             # Receipts stream into the Parquet batch by batch (keys arrive sorted): a national month's
             # 10^5 are never all in memory.
             with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
-                for pages, texts in map_batches("tasks.receipts:render_batch", job, batches, use):
-                    writer.write_table(texts_table(texts, pages).replace_schema_metadata(schema.metadata))
-                    count += len(texts)
+                for table in map_batches("tasks.receipts:render_batch", job, batches, use):
+                    writer.write_table(table.replace_schema_metadata(schema.metadata))
+                    count += table.num_rows
 
     storage.replace_dir(rel, build)
     files = count + 1 if chosen == "files" else 1

@@ -298,6 +298,9 @@ def build_company_context(
         "lang": lang,
         "t": lambda k, **kw: F.t(k, lang, **kw),
         "L": F.MESSAGES[lang],  # labels without placeholders: a lookup, not a call, in 10^5 reports
+        # the two labels with placeholders, filled once here rather than called from the template
+        "title": F.t("company_report_title", lang, name=str(row.get("company_name", nib))),
+        "run_date_line": F.t("run_date", lang, date=release_date),
         "period": inp.period,
         "period_label": period_label,
         "release_date": release_date,

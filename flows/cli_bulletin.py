@@ -8,20 +8,21 @@ import typer
 
 from flows import prefect_env
 
+Period = Annotated[str, typer.Option(help="Month, YYYY-MM.")]
+StorageRoot = Annotated[str | None, typer.Option(help="Data root (path or s3:// URL); default ./data.")]
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def bulletin(
-        period: Annotated[str, typer.Option(help="Month, YYYY-MM.")] = "2025-08",
+        period: Period = "2025-08",
         lang: Annotated[
             str | None, typer.Option(help="Language of the bulletin: id (default) or en.")
         ] = None,
         deliver: Annotated[
             bool, typer.Option("--deliver/--no-deliver", help="Send (or write to the outbox).")
         ] = True,
-        storage_root: Annotated[
-            str | None, typer.Option(help="Data root (path or s3:// URL); default ./data.")
-        ] = None,
+        storage_root: StorageRoot = None,
     ) -> None:
         """Render the bulletin, company reports and archive for one period from the Parquet outputs."""
         prefect_env.configure()
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def documents(
-        period: Annotated[str, typer.Option(help="Month, YYYY-MM.")] = "2025-08",
+        period: Period = "2025-08",
         nib: Annotated[
             str | None, typer.Option(help="The company (13-digit NIB) whose report and receipt to write out.")
         ] = None,
@@ -66,9 +67,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--all", help="Write out every report and receipt of the period.")
         ] = False,
         out: Annotated[str, typer.Option(help="Local folder to write the HTML files into.")] = ".",
-        storage_root: Annotated[
-            str | None, typer.Option(help="Data root (path or s3:// URL); default ./data.")
-        ] = None,
+        storage_root: StorageRoot = None,
     ) -> None:
         """Write a company's confidential report and receipt (or all of a period's) out as HTML files.
 

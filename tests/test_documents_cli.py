@@ -81,3 +81,12 @@ def test_unknown_company_or_missing_choice_says_what_to_do(stored, tmp_path):
         app, ["documents", "--period", "2025-13", "--all", "--storage-root", stored.root]
     )
     assert res.exit_code == 2
+
+
+def test_company_documents_setting_is_read_and_checked():
+    from flows.settings import load_settings
+
+    assert load_settings(env={}).company_documents == "auto"
+    assert load_settings(env={"PRODUKTIVITAS_COMPANY_DOCUMENTS": "store"}).company_documents == "store"
+    with pytest.raises(ValueError, match="company_documents must be auto, files or store"):
+        load_settings(env={"PRODUKTIVITAS_COMPANY_DOCUMENTS": "zip"})

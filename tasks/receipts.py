@@ -274,7 +274,7 @@ def write_receipts(
     (on ``workers`` processes when there are many), so only one batch of pages is in memory; the folder
     is swapped in once and the files inside need no fsync of their own.
     """
-    from tasks.documents import document_layout
+    from tasks.documents import DocumentWriter, document_layout
     from tasks.process_pool import map_batches
 
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
@@ -290,13 +290,12 @@ def write_receipts(
         schema = texts_table({}).schema
         schema = schema.with_metadata({**(schema.metadata or {}), b"period": outcome.period.encode()})
         job = (storage, tmp, common, chosen == "files")
-        with storage.open(f"{tmp}/{TEXTS_FILE}", "wb") as fh:
-            # Receipts stream into the Parquet batch by batch (keys arrive sorted): a national month's
-            # 10^5 are never all in memory.
-            with pq.ParquetWriter(fh, schema, compression="zstd") as writer:
-                for table in map_batches("tasks.receipts:render_batch", job, batches, use):
-                    writer.write_table(table.replace_schema_metadata(schema.metadata))
-                    count += table.num_rows
+        # Receipts stream into the Parquet batch by batch (keys arrive sorted): a national month's
+        # 10^5 are never all in memory.
+        with DocumentWriter(storage, f"{tmp}/{TEXTS_FILE}", schema) as out:
+            for table in map_batches("tasks.receipts:render_batch", job, batches, use):
+                out.write(table)
+        count = out.count
 
     storage.replace_dir(rel, build)
     files = count + 1 if chosen == "files" else 1

@@ -130,7 +130,8 @@ RECEIPT_TEXT_FIELDS: tuple[Field, ...] = (
     Field("nib", "string", "NIB of the company; null for a file receipt."),
     Field("text", "string", "The receipt as plain text in Indonesian (e-mail bodies, the company report).",
           nullable=False),
-    Field("html", "string", "The receipt as a self-contained HTML page (autoescaped), as sent or opened.",
+    Field("html", "string", "The receipt as a self-contained HTML page (autoescaped), to open or to hand to the "
+          "company (produktivitas documents).",
           nullable=False),
 )  # fmt: skip
 

@@ -74,14 +74,9 @@ def register(app: typer.Typer) -> None:
         Every period keeps them in Parquet (companies/reports.parquet, receipts.parquet); only periods
         below 5,000 companies also get a file each (the company_documents setting).
         """
-        import os
-        import posixpath
-
         from flows.monthly import check_period
         from flows.settings import load_settings
-        from tasks.company_report import REPORTS_FILE, company_reports_dir, read_company_report
-        from tasks.documents import export_documents
-        from tasks.receipts import read_receipt, receipts_rel
+        from tasks.documents import export_company, export_period
         from tasks.storage import Storage
 
         try:
@@ -95,37 +90,19 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(2) from None
         storage = Storage(load_settings(storage_root=storage_root).storage_root)
-        if all_:
-            reports_store = posixpath.join(company_reports_dir(period), REPORTS_FILE)
-            found = False
-            for store, key, sub, name in (
-                (reports_store, "nib", "laporan", f"laporan-{{key}}-{period}.html"),
-                (receipts_rel(period), "receipt", "tanda-terima", f"tanda-terima-{{key}}-{period}.html"),
-            ):
-                if storage.exists(store):
-                    n = export_documents(storage, store, key, os.path.join(out, sub), name)
-                    typer.echo(f"wrote {n} files into {os.path.join(out, sub)}")
-                    found = True
-            if not found:
+        if nib is None:
+            counts = export_period(storage, period, out)
+            if not counts:
                 typer.secho(f"error: no reports or receipts kept for {period} under {storage.url('processed')}",
                             fg=typer.colors.RED, err=True)  # fmt: skip
                 typer.secho(
                     f"what to do: run the period first (produktivitas run --period {period})", err=True
                 )
                 raise typer.Exit(1)
+            for folder, n in counts.items():
+                typer.echo(f"wrote {n} files into {folder}")
             return
-        assert nib is not None
-        wrote = []
-        os.makedirs(out, exist_ok=True)
-        for what, html in (
-            (f"laporan-{nib}-{period}.html", read_company_report(storage, period, nib)),
-            (f"tanda-terima-{nib}-{period}.html", read_receipt(storage, period, nib)),
-        ):
-            if html is not None:
-                path = os.path.join(out, what)
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(html)
-                wrote.append(path)
+        wrote = export_company(storage, period, nib, out)
         if not wrote:
             typer.secho(
                 f"error: no report or receipt for NIB {nib} in {period}", fg=typer.colors.RED, err=True

@@ -284,6 +284,7 @@ def build_company_context(
     bench = _programme_benchmarks(idx, row, lang)
     bps = _bps_benchmarks(inp, row, lang, basis_label, idx)
 
+    company_name = str(row.get("company_name", nib))
     receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
     receipt_text = idx.receipt_texts.get(nib, "")
     if not receipt_text and f"{nib}.txt" in idx.receipts:
@@ -296,15 +297,14 @@ def build_company_context(
     )
     return {
         "lang": lang,
-        "t": lambda k, **kw: F.t(k, lang, **kw),
         "L": F.MESSAGES[lang],  # labels without placeholders: a lookup, not a call, in 10^5 reports
         # the two labels with placeholders, filled once here rather than called from the template
-        "title": F.t("company_report_title", lang, name=str(row.get("company_name", nib))),
+        "title": F.t("company_report_title", lang, name=company_name),
         "run_date_line": F.t("run_date", lang, date=release_date),
         "period": inp.period,
         "period_label": period_label,
         "release_date": release_date,
-        "company_name": str(row.get("company_name", nib)),
+        "company_name": company_name,
         "nib": nib,
         "synthetic": _row_synthetic(row),
         "own": own,
@@ -465,10 +465,8 @@ def read_company_report(storage: Storage, period: str, nib: str) -> str | None:
     """One company's report of a period, from ``reports.parquet`` (or the HTML file of an older run)."""
     from tasks.documents import read_document
 
-    html = read_document(storage, posixpath.join(company_reports_dir(period), REPORTS_FILE), "nib", nib)
-    if html is None and storage.exists(company_report_rel(period, nib)):
-        return storage.read_text(company_report_rel(period, nib))
-    return html
+    store = posixpath.join(company_reports_dir(period), REPORTS_FILE)
+    return read_document(storage, store, "nib", nib, company_report_rel(period, nib))
 
 
 # --- every company of a period ------------------------------------------------------------------------
@@ -658,7 +656,7 @@ def company_messages(
     ``reports.parquet`` a batch at a time, in the order it was written); the text part is rendered
     from the same context.
     """
-    from tasks.documents import iter_documents
+    from tasks.documents import REPORT_NAME, iter_documents
     from tasks.mailer import Outgoing, inline_css
 
     companies = inp.companies
@@ -693,5 +691,5 @@ def company_messages(
                 subject=subject,
                 text=text_t.render(**ctx),
                 html=inline_css(html),
-                attachments=[(f"laporan-{nib}-{inp.period}.html", html.encode(), "text/html")],
+                attachments=[(REPORT_NAME.format(key=nib, period=inp.period), html.encode(), "text/html")],
             )

@@ -71,31 +71,72 @@ def iter_documents(storage: Storage, rel: str, key: str, batch_size: int = 2_000
             yield dict(zip(keys, html, strict=True))
 
 
-def read_document(storage: Storage, rel: str, key: str, value: str) -> str | None:
+def read_document(storage: Storage, rel: str, key: str, value: str, old_file: str = "") -> str | None:
     """One document's HTML from a document Parquet, or None when it has none under that key.
 
-    None too for a Parquet written before it held the HTML (receipts.parquet 1.0): the caller then
-    looks for the HTML file of that run.
+    A Parquet written before it held the HTML (receipts.parquet 1.0), or a period without one, falls
+    back to ``old_file``, the HTML file of that run, when it exists.
     """
-    if not storage.exists(rel):
-        return None
-    with storage.open(rel, "rb") as fh:
-        if "html" not in pq.read_schema(fh).names:
-            return None
-        fh.seek(0)
-        table = pq.read_table(fh, columns=[key, "html"], filters=[(key, "=", value)])
-    return table.column("html")[0].as_py() if table.num_rows else None
+    table = None
+    if storage.exists(rel):
+        with storage.open(rel, "rb") as fh:
+            if "html" in pq.read_schema(fh).names:
+                fh.seek(0)
+                table = pq.read_table(fh, columns=[key, "html"], filters=[(key, "=", value)])
+    if table is not None and table.num_rows:
+        return table.column("html")[0].as_py()
+    return storage.read_text(old_file) if old_file and storage.exists(old_file) else None
 
 
-def export_documents(storage: Storage, rel: str, key: str, out_dir: str, name: str) -> int:
-    """Write every document of a Parquet as ``name.format(key=...)`` files under a local folder; the count."""
+# File names of a company's documents written out: the report's is also its e-mail attachment's.
+REPORT_NAME = "laporan-{key}-{period}.html"
+RECEIPT_NAME = "tanda-terima-{key}-{period}.html"
+
+
+def _write_local(path: str, html: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(html)
+
+
+def export_company(storage: Storage, period: str, nib: str, out_dir: str) -> list[str]:
+    """Write one company's report and receipt of a period into a local folder; the paths written."""
     import os
 
-    os.makedirs(out_dir, exist_ok=True)
-    n = 0
-    for pages in iter_documents(storage, rel, key):
-        for k, html in pages.items():
-            with open(os.path.join(out_dir, name.format(key=k)), "w", encoding="utf-8") as fh:
-                fh.write(html)
-            n += 1
-    return n
+    from tasks.company_report import read_company_report
+    from tasks.receipts import read_receipt
+
+    written = []
+    for name, html in (
+        (REPORT_NAME, read_company_report(storage, period, nib)),
+        (RECEIPT_NAME, read_receipt(storage, period, nib)),
+    ):
+        if html is not None:
+            os.makedirs(out_dir, exist_ok=True)
+            path = os.path.join(out_dir, name.format(key=nib, period=period))
+            _write_local(path, html)
+            written.append(path)
+    return written
+
+
+def export_period(storage: Storage, period: str, out_dir: str) -> dict[str, int]:
+    """Write every report and receipt of a period under ``laporan/`` and ``tanda-terima/``; folder -> count."""
+    import os
+
+    from tasks.company_report import REPORTS_FILE, company_reports_dir
+    from tasks.receipts import receipts_rel
+
+    counts = {}
+    for rel, key, sub, name in (
+        (f"{company_reports_dir(period)}/{REPORTS_FILE}", "nib", "laporan", REPORT_NAME),
+        (receipts_rel(period), "receipt", "tanda-terima", RECEIPT_NAME),
+    ):
+        if not storage.exists(rel):
+            continue
+        folder = os.path.join(out_dir, sub)
+        os.makedirs(folder, exist_ok=True)
+        counts[folder] = 0
+        for pages in iter_documents(storage, rel, key):
+            for k, html in pages.items():
+                _write_local(os.path.join(folder, name.format(key=k, period=period)), html)
+            counts[folder] += len(pages)
+    return counts

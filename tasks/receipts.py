@@ -257,11 +257,9 @@ def read_receipt(storage: Storage, period: str, key: str) -> str | None:
     """One receipt's HTML (a NIB or berkas-… name), from receipts.parquet or the HTML file of an older run."""
     from tasks.documents import read_document
 
-    html = read_document(storage, receipts_rel(period), "receipt", key)
-    old = f"{RECEIPTS_DATASET}/period={period}/{key}.html"
-    if html is None and storage.exists(old):
-        return storage.read_text(old)
-    return html
+    return read_document(
+        storage, receipts_rel(period), "receipt", key, f"{RECEIPTS_DATASET}/period={period}/{key}.html"
+    )
 
 
 def write_receipts(

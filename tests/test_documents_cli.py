@@ -90,3 +90,18 @@ def test_company_documents_setting_is_read_and_checked():
     assert load_settings(env={"PRODUKTIVITAS_COMPANY_DOCUMENTS": "store"}).company_documents == "store"
     with pytest.raises(ValueError, match="company_documents must be auto, files or store"):
         load_settings(env={"PRODUKTIVITAS_COMPANY_DOCUMENTS": "zip"})
+
+
+def test_a_receipt_of_an_older_run_is_read_from_its_html_file(tmp_path):
+    """receipts.parquet 1.0 held the texts only: the receipt then comes from the run's HTML file."""
+    import pyarrow as pa
+
+    from tasks.parquet_io import table_bytes
+
+    storage = Storage(str(tmp_path / "data"))
+    folder = f"{rc.RECEIPTS_DATASET}/period={PERIOD}"
+    old = pa.table({"receipt": ["9120000000001"], "nib": ["9120000000001"], "text": ["Tanda terima lama"]})
+    storage.write_bytes(f"{folder}/{rc.TEXTS_FILE}", table_bytes(old))
+    storage.write_text(f"{folder}/9120000000001.html", "<p>tanda terima lama</p>")
+    assert rc.read_receipt(storage, PERIOD, "9120000000001") == "<p>tanda terima lama</p>"
+    assert rc.read_receipt(storage, PERIOD, "9120000000002") is None

@@ -1,9 +1,10 @@
 """The company stage: accepted submissions -> company indicators + benchmarks -> disclosure-safe aggregates.
 
-Heavy work is partitioned by kab/kota: one mapped task per kab/kota code present in the period (a
-handful, never one per company; a small period runs its partitions in one task), then one task for
-the aggregates and disclosure control over the whole period. Tasks are module-level functions with plain arguments (the storage root as a string), so
-the stage gives the same rows with the default thread pool or a Dask runner
+Heavy work is partitioned by kab/kota, computed in one task on one machine and as one mapped task
+per kab/kota code (a handful, never one per company) for a big period on Dask, then one task for
+the aggregates and disclosure control over the whole period. Tasks are module-level functions with
+plain arguments (the storage root as a string), so the stage gives the same rows with the default
+thread pool or a Dask runner
 (``company_stage.with_options(task_runner=DaskTaskRunner(...))``).
 
 Settings used: ``umk_table``, ``deflator_table``, ``disclosure_p_percent``, ``disclosure_min_companies``;
@@ -49,7 +50,7 @@ AGGREGATES_DATASET = "processed/indicators/aggregates"
 # The kab/kota partitions are computed in one task: a task per kab/kota re-reads the period's files,
 # the history and the benchmark tables and costs a task run, which for a province's month (tens of
 # companies) was nearly all of the stage's time, and on one machine's threads a national month's ten
-# tasks took 5 s against 0.3 s in one pass. Only on a Dask runner does a period of more than this many
+# tasks took 5 s against ~1.6 s in one. Only on a Dask runner does a period of more than this many
 # accepted rows get one task per kab/kota, for Dask to spread. The frames are the same either way.
 SINGLE_TASK_MAX_ROWS = 20_000
 
@@ -278,7 +279,7 @@ def company_partitions_task(
     sector_pdrb_table: str = "",
     sector_employment_table: str = "",
 ) -> list[pd.DataFrame]:
-    """Every kab/kota partition of a small period in one task: the same frames as
+    """Every kab/kota partition of the period in one task: the same frames as
     :func:`company_partition_task` per code, with the files and reference tables read once and,
     where that cannot change a figure, the indicators computed in one pass."""
     storage = Storage(storage_root)

@@ -6,18 +6,26 @@ one Python process renders ~1,500 a second, so a national month needs both cores
 ``__main__`` guard (Prefect flows, ``python -c``), and forking a process with Prefect's threads risks
 deadlocks. Workers import the target function by name; every result comes back in batch order, so the
 output equals the serial output. If a worker cannot start or dies, its batches run in-process.
+
+Inside ``keep_workers()`` the workers outlive one ``map_batches``, and ``prestart`` starts them early:
+a stage that prepares its batches first (probing files, building contexts) lets the workers' ~1 s
+of Python start and imports run meanwhile on the other core. Each stage keeps its own workers only
+while it runs: a worker that read a national month holds ~200 MB that rendering does not need.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import pickle
+import queue
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,23 +71,32 @@ def resolve(target: str) -> Callable[[Any, Any], Any]:
 
 def worker_main() -> None:
     """A worker: ``(target, shared)`` first, then batches until stdin closes; one result per batch."""
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing else may write into the result stream
-    first = recv(inp)
-    if first is None:
-        return
-    target, shared = first
-    fn = resolve(target)
-    while (batch := recv(inp)) is not None:
-        send(out, fn(shared, batch))
+    inp = sys.stdin.buffer
+    # Nothing else may write into the result stream, not even C code or a child writing to fd 1:
+    # results go to a private copy of the pipe and fd 1 becomes stderr.
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    fn: Callable[[Any, Any], Any] | None = None
+    shared: Any = None
+    while (msg := recv(inp)) is not None:
+        if msg[0] == _JOB:  # a new job: every later batch until the next job is for this function
+            fn, shared = resolve(msg[1]), msg[2]
+        else:
+            send(out, fn(shared, msg[1]))  # type: ignore[misc]
 
 
-def _feed(proc: subprocess.Popen, first: object, batches: Sequence[Any], which: range) -> None:
+_JOB, _BATCH = 0, 1
+
+
+def _feed(proc: subprocess.Popen, first: object, batches: Sequence[Any], which: range, close: bool) -> None:
     try:
         send(proc.stdin, first)  # type: ignore[arg-type]
         for i in which:
-            send(proc.stdin, batches[i])  # type: ignore[arg-type]
-        proc.stdin.close()  # type: ignore[union-attr]
+            send(proc.stdin, (_BATCH, batches[i]))  # type: ignore[arg-type]
+        if close:
+            proc.stdin.close()  # type: ignore[union-attr]
     except (OSError, ValueError):  # the worker died; its batches are redone in-process
         pass
 
@@ -130,27 +147,63 @@ def _stop(procs: list[subprocess.Popen], kill: bool = False) -> None:
             p.wait()
 
 
-def map_batches(target: str, shared: Any, batches: Sequence[Any], workers: int) -> Iterator[Any]:
+RESULTS_AHEAD = 2  # results held per worker before it has to wait: bounds memory to a few batches
+
+
+def _receive(proc: subprocess.Popen, n: int, out: queue.Queue, stop: threading.Event) -> None:
+    """Read a worker's ``n`` results into ``out`` (None once it died); give up when ``stop`` is set."""
+    for _ in range(n):
+        try:
+            result = recv(proc.stdout)  # type: ignore[arg-type]
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            result = None
+        while not stop.is_set():
+            try:
+                out.put(result, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if result is None or stop.is_set():
+            return
+
+
+def map_batches(
+    target: str, shared: Any, batches: Sequence[Any], workers: int, ahead: int = RESULTS_AHEAD
+) -> Iterator[Any]:
     """``resolve(target)(shared, batch)`` for every batch, in order; on ``workers`` processes when > 1.
 
     ``target`` must be importable by name (``"tasks.receipts:render_batch"``), return something other
     than None (None is how a dead worker reads), and ``shared`` and the batches must pickle. Batch i
     goes to worker i mod n. ``batches`` may build each batch on access (``LazyBatches``): a feeding
-    thread holds one batch at a time, so the whole input never sits in memory as batches.
+    thread holds one batch at a time, so the whole input never sits in memory as batches. Up to
+    ``ahead`` results per worker wait for the caller before that worker has to stop and wait too.
     """
-    procs = _start(workers) if workers > 1 and len(batches) > 1 else []
+    procs = _acquire(workers) if workers > 1 and len(batches) > 1 else []
     if not procs:
         fn = resolve(target)
         for b in batches:
             yield fn(shared, b)
         return
+    keep = _SESSION.depth > 0
     feeders = [
         threading.Thread(
-            target=_feed, args=(p, (target, shared), batches, range(i, len(batches), len(procs))), daemon=True
+            target=_feed,
+            args=(p, (_JOB, target, shared), batches, range(i, len(batches), len(procs)), not keep),
+            daemon=True,
         )
         for i, p in enumerate(procs)
     ]
-    for t in feeders:
+    # Results are drained as they come (at most ``ahead`` waiting per worker): a worker whose result
+    # waits for this process, busy with the previous one, goes on with its next batch.
+    stop = threading.Event()
+    results = [queue.Queue(maxsize=max(1, ahead)) for _ in procs]
+    receivers = [
+        threading.Thread(
+            target=_receive, args=(p, len(range(i, len(batches), len(procs))), results[i], stop), daemon=True
+        )
+        for i, p in enumerate(procs)
+    ]
+    for t in feeders + receivers:
         t.start()
     fn: Callable[[Any, Any], Any] | None = None
     dead: set[int] = set()
@@ -158,7 +211,7 @@ def map_batches(target: str, shared: Any, batches: Sequence[Any], workers: int) 
     try:
         for i, batch in enumerate(batches):
             w = i % len(procs)
-            result = None if w in dead else recv(procs[w].stdout)  # type: ignore[arg-type]
+            result = None if w in dead else results[w].get()
             if result is None:
                 # The worker died (or was never fed): this and its later batches run here.
                 dead.add(w)
@@ -167,9 +220,78 @@ def map_batches(target: str, shared: Any, batches: Sequence[Any], workers: int) 
             yield result
         finished = True
     finally:
-        _stop(procs, kill=not finished)
+        stop.set()
         for t in feeders:
-            t.join(timeout=5)
+            t.join(timeout=None if finished else 0)
+        if finished and keep:
+            # every result was read, so each live worker waits for its next job
+            _release([p for w, p in enumerate(procs) if w not in dead and p.poll() is None])
+            _stop([p for w, p in enumerate(procs) if w in dead or p.poll() is not None])
+        else:
+            _stop(procs, kill=not finished)
+            for t in feeders:
+                t.join(timeout=5)
+
+
+class _Session:
+    """Workers kept between ``map_batches`` calls while ``keep_workers()`` is open."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.idle: list[subprocess.Popen] = []
+
+
+_SESSION = _Session()
+
+
+def _acquire(n: int) -> list[subprocess.Popen]:
+    """``n`` workers: idle ones of the session first (still alive), new ones for the rest."""
+    with _SESSION.lock:
+        live = [p for p in _SESSION.idle if p.poll() is None]
+        _stop([p for p in _SESSION.idle if p.poll() is not None])
+        taken, _SESSION.idle = live[:n], live[n:]
+    if len(taken) < n:
+        taken += _start(n - len(taken))
+    return taken
+
+
+def _release(procs: list[subprocess.Popen]) -> None:
+    with _SESSION.lock:
+        if _SESSION.depth > 0:
+            _SESSION.idle.extend(procs)
+            return
+    _stop(procs)
+
+
+def prestart(n: int) -> None:
+    """Start up to ``n`` idle workers now, inside ``keep_workers()`` only (outside it, a no-op).
+
+    A caller that will soon need workers calls this first: their start and imports then overlap
+    whatever it does before ``map_batches``.
+    """
+    with _SESSION.lock:
+        if _SESSION.depth == 0:
+            return
+        missing = n - sum(1 for p in _SESSION.idle if p.poll() is None)
+    if missing > 0:
+        _release(_start(missing))
+
+
+@contextmanager
+def keep_workers() -> Iterator[None]:
+    """Keep worker processes between ``map_batches`` calls until the block ends (then they exit)."""
+    with _SESSION.lock:
+        _SESSION.depth += 1
+    try:
+        yield
+    finally:
+        with _SESSION.lock:
+            _SESSION.depth -= 1
+            ending = _SESSION.idle if _SESSION.depth == 0 else []
+            if _SESSION.depth == 0:
+                _SESSION.idle = []
+        _stop(ending)
 
 
 class LazyBatches(Sequence[Any]):
@@ -185,3 +307,15 @@ class LazyBatches(Sequence[Any]):
         if not 0 <= i < self.n:
             raise IndexError(i)
         return self.make(i)
+
+
+def kept_workers(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` inside ``keep_workers()``: its ``prestart`` and ``map_batches`` share the workers,
+    which end when it returns."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with keep_workers():
+            return fn(*args, **kwargs)
+
+    return wrapper

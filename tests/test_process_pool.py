@@ -31,3 +31,65 @@ def test_without_worker_processes_everything_runs_in_process(monkeypatch):
 
     monkeypatch.setattr(pp.subprocess, "Popen", no_processes)
     assert list(pp.map_batches("builtins:max", [5], [[1], [9]], 2)) == [[5], [9]]
+
+
+def _die_in_worker_on(shared, batch):
+    """A batch function that kills its worker process on ``shared`` (in-process it just returns)."""
+    import os
+    import sys
+
+    if batch == shared and sys.argv[0] == "-c":  # a worker runs ``python -c``; pytest does not
+        os._exit(3)
+    return batch
+
+
+def _counting_start(monkeypatch) -> list:
+    procs: list = []
+    real_start = pp._start
+    monkeypatch.setattr(pp, "_start", lambda n: procs.extend(started := real_start(n)) or started)
+    return procs
+
+
+def test_keep_workers_reuses_the_processes_and_ends_them(monkeypatch):
+    procs = _counting_start(monkeypatch)
+    with pp.keep_workers():
+        assert list(pp.map_batches("builtins:max", [0], [[i] for i in range(10)], 2)) == [
+            [i] for i in range(10)
+        ]
+        assert list(pp.map_batches("builtins:min", [5], [[i] for i in range(10)], 2)) == [
+            [min(i, 5)] if i < 5 else [5] for i in range(10)
+        ]  # a new function and shared value for the same processes
+        assert len(procs) == 2 and all(p.poll() is None for p in procs)
+    assert all(p.wait(timeout=10) == 0 for p in procs)  # stdin closed: they exit cleanly
+
+
+def test_prestart_starts_workers_only_inside_keep_workers(monkeypatch):
+    procs = _counting_start(monkeypatch)
+    pp.prestart(2)
+    assert procs == []
+    with pp.keep_workers():
+        pp.prestart(2)
+        assert len(procs) == 2
+        assert list(pp.map_batches("builtins:max", [0], [[1], [2], [3]], 2)) == [[1], [2], [3]]
+        assert len(procs) == 2  # the prestarted ones did the work
+
+
+def test_a_worker_that_dies_in_a_session_is_redone_here_and_replaced(monkeypatch):
+    procs = _counting_start(monkeypatch)
+    batches = [[i] for i in range(8)]
+    with pp.keep_workers():
+        assert list(pp.map_batches("tests.test_process_pool:_die_in_worker_on", [3], batches, 2)) == batches
+        assert list(pp.map_batches("builtins:max", [0], batches, 2)) == batches
+        assert len(procs) == 3  # the dead one was replaced by a new process
+        assert sum(p.poll() is None for p in procs) == 2
+
+
+def test_results_may_wait_while_the_caller_is_busy():
+    # ahead=1: each worker may hold one finished result; a slow consumer still gets all, in order
+    import time
+
+    out = []
+    for r in pp.map_batches("builtins:max", [0], [[i] for i in range(12)], 2, ahead=1):
+        time.sleep(0.01)
+        out.append(r)
+    assert out == [[i] for i in range(12)]

@@ -24,6 +24,7 @@ from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
 from schemas.submission_outputs import receipt_texts_schema
 from tasks.file_batch import write_files
+from tasks.process_pool import kept_workers
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -262,6 +263,7 @@ def read_receipt(storage: Storage, period: str, key: str) -> str | None:
     )
 
 
+@kept_workers
 def write_receipts(
     storage: Storage, outcome: Outcome, file_sha: dict[str, str], workers: int = 1, layout: str = "auto"
 ) -> dict[str, Any]:
@@ -273,9 +275,11 @@ def write_receipts(
     is swapped in once and the files inside need no fsync of their own.
     """
     from tasks.documents import DocumentWriter, document_layout
-    from tasks.process_pool import map_batches
+    from tasks.process_pool import map_batches, prestart
 
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
+    if workers > 1 and len(outcome.accepted) + len(outcome.quarantine_rows) >= POOL_MIN_RECEIPTS:
+        prestart(workers)  # while this process builds the contexts
     items = sorted(receipt_contexts(outcome, file_sha).items())
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]

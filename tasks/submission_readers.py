@@ -52,7 +52,7 @@ from schemas.submission import (
     pandas_dtype,
 )
 from tasks.numbers import Parsed, parse_dates, parse_numbers, parse_periods
-from tasks.process_pool import map_batches, usable_cores
+from tasks.process_pool import kept_workers, map_batches, prestart, usable_cores
 from tasks.storage import Storage
 from tasks.submission_manifest import register_files
 
@@ -1514,7 +1514,7 @@ class _Typer:
 POOL_MIN_FILES = 2_000
 POOL_MAX_WORKERS = 2
 POOL_BATCH_FILES = 64
-POOL_BATCH_BYTES = 8_000_000
+POOL_BATCH_BYTES = 4_000_000
 POOL_MAX_FILE_BYTES = 8_000_000  # parsed whole by a worker (its rows travel back at once)
 
 
@@ -1523,6 +1523,7 @@ class _SmallFile:
     name: str
     rel: str
     probe: _Probe
+    order: int = 0  # first_seen_order in the manifest (the typed rows' file_order)
 
 
 @dataclass
@@ -1532,6 +1533,11 @@ class _Outcome:
     blocks: list[tuple[pd.DataFrame | _RawRows, list[dict]]]
     rejected: tuple[str, str, str, list[dict]] | None = None  # code, reason_id, reason_en, notes
     failed: str | None = None  # the exception type of an unexpected failure
+    # Set when a worker typed the batch (blocks then empty): the file's rows and notices, and on the
+    # batch's first outcome its typed rows and cell errors.
+    rows_read: int | None = None
+    notes: list[dict] | None = None
+    typed: tuple[list[pd.DataFrame], list[pd.DataFrame]] | None = None
 
 
 class _ReadFailed(Exception):
@@ -1564,8 +1570,23 @@ def _replay(outcome: _Outcome) -> Iterator[tuple[pd.DataFrame | _RawRows, list[d
 def _read_batch(settings: tuple, batch: list[_SmallFile]) -> list[_Outcome]:
     """One batch of small files, in a worker process (``tasks/process_pool.py``) or in-process."""
     global USE_CALAMINE, USE_FAST_CSV
-    storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows = settings
-    return [_read_small(storage, f, max_uncompressed_bytes, chunk_rows) for f in batch]
+    storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows, type_min_rows = settings
+    outcomes = [_read_small(storage, f, max_uncompressed_bytes, chunk_rows) for f in batch]
+    ok = [o.rejected is None and o.failed is None for o in outcomes]
+    rows = sum(len(b) for o, good in zip(outcomes, ok, strict=True) if good for b, _ in o.blocks)
+    if rows < type_min_rows:
+        return outcomes  # a few rows: typed later with many others (typing has a fixed cost per call)
+    # A batch of bulk exports is typed where it was parsed: the typing runs on every core, and the rows
+    # travel back typed (smaller than the raw text).
+    typer = _Typer(chunk_rows)
+    for f, o, good in zip(batch, outcomes, ok, strict=True):
+        if good:
+            read = _absorb(f, o, f.order, typer)
+            o.rows_read, o.notes = read.rows_read, read.notes
+        o.blocks = []
+    typer.flush()
+    outcomes[0].typed = (typer.typed, typer.errors)
+    return outcomes
 
 
 def _workers() -> int:
@@ -1587,18 +1608,71 @@ def _batches(files: list[_SmallFile]) -> list[list[_SmallFile]]:
 
 def _read_small_files(
     storage: Storage, files: list[_SmallFile], max_uncompressed_bytes: int, chunk_rows: int, workers: int
-) -> Iterator[_Outcome]:
-    """Outcomes in the order of ``files``: from ``workers`` processes, or in-process.
+) -> Iterator[tuple[_SmallFile, _Outcome]]:
+    """Each file with its outcome, biggest batches first: from ``workers`` processes, or in-process.
 
-    Batches go to the generic worker pool, which returns them in order (so the output is the serial
-    output) and reads a dead worker's batches in-process. ``close()`` on the returned generator
-    stops the workers even if no outcome was taken.
+    Bulk exports come back first, so this process types their rows while the workers parse the many
+    one-company files. Batches go to the generic worker pool, which reads a dead worker's batches
+    in-process. ``close()`` on the returned generator stops the workers even if nothing was taken.
     """
-    settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows)
-    for outcomes in map_batches("tasks.submission_readers:_read_batch", settings, _batches(files), workers):
-        yield from outcomes
+    settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows, WORKER_TYPE_MIN_ROWS)
+    batches = _batches(files)
+    batches.sort(key=lambda b: -sum(f.probe.size for f in b))  # stable: equal sizes keep their order
+    # Every outcome may wait here while this process types (they are the input, held once anyway).
+    results = map_batches("tasks.submission_readers:_read_batch", settings, batches, workers, len(batches))
+    for batch, outcomes in zip(batches, results, strict=True):
+        yield from zip(batch, outcomes, strict=True)
 
 
+@dataclass
+class _SmallRead:
+    """A small file once its rows went to the typer: what the file's record and notices need."""
+
+    rows_read: int
+    notes: list[dict]
+    rejected: tuple[str, str, str, list[dict]] | None = None
+    failed: str | None = None
+
+
+def _absorb(f: _SmallFile, outcome: _Outcome, order: int, typer: _Typer) -> _SmallRead:
+    """Give a read file's rows (with their provenance) to the typer; a rejected file gives none."""
+    if outcome.typed is not None:
+        typer.add_typed(*outcome.typed)
+    if outcome.rejected is not None or outcome.failed is not None:
+        return _SmallRead(0, [], outcome.rejected, outcome.failed)
+    if outcome.rows_read is not None:  # typed by the worker
+        return _SmallRead(outcome.rows_read, outcome.notes or [])
+    notes: list[dict] = []
+    rows_read = 0
+    blocks: list[pd.DataFrame | _RawRows] = []
+    for block, block_notes in outcome.blocks:
+        notes.extend(block_notes)
+        if not len(block):
+            continue
+        _set_provenance(block, f.name, f.probe.sha256, order)
+        rows_read += len(block)
+        blocks.append(block)
+    typer.add(blocks)
+    return _SmallRead(rows_read, notes)
+
+
+def _set_provenance(block: pd.DataFrame | _RawRows, name: str, sha256: str, order: int) -> None:
+    if isinstance(block, _RawRows):
+        block.source_file, block.file_sha256, block.file_order = name, sha256, order
+    else:
+        block["source_file"] = name
+        block["file_sha256"] = sha256
+        block["file_order"] = np.int64(order)
+
+
+# In a big period this process types the one-company files' rows as they come back, this many at a
+# time, so typing overlaps the workers' parsing instead of following it; a worker types a batch of
+# at least WORKER_TYPE_MIN_ROWS rows itself (bulk exports).
+OVERLAP_TYPE_ROWS = 5_000
+WORKER_TYPE_MIN_ROWS = 5_000
+
+
+@kept_workers
 def read_period(
     storage: Storage,
     period: str,
@@ -1620,6 +1694,8 @@ def read_period(
     names = [
         n for n in storage.listdir(folder) if not _STORAGE_TMP.match(n) and not storage.isdir(f"{folder}/{n}")
     ]
+    if len(names) >= POOL_MIN_FILES:
+        prestart(_workers())  # their start overlaps the probing below
     probes: dict[str, _Probe] = {}
     for name in names:
         is_csv = posixpath.splitext(name)[1].lower() in _CSV_EXT
@@ -1633,86 +1709,84 @@ def read_period(
     workers = _workers() if whole >= POOL_MIN_FILES else 1
     limit = POOL_MAX_FILE_BYTES if workers > 1 else SNIFF_BYTES
     small = [
-        _SmallFile(n, f"{folder}/{n}", probes[n])
+        _SmallFile(n, f"{folder}/{n}", probes[n], manifest[(n, probes[n].sha256)].first_seen_order)
         for n in order
         if probes[n].size <= len(probes[n].head) or probes[n].size <= limit
     ]
+    typer = _Typer(chunk_rows if workers == 1 else min(chunk_rows, OVERLAP_TYPE_ROWS))
+    small_read: dict[str, _SmallRead] = {}
     outcomes = _read_small_files(storage, small, max_uncompressed_bytes, chunk_rows, workers)
-    small_names = {f.name for f in small}
-
-    typer = _Typer(chunk_rows)
-    file_errors: list[dict] = []
-    files: list[FileRecord] = []
     try:
-        for name in order:
-            probe = probes[name]
-            entry = manifest[(name, probe.sha256)]
-            source = (
-                _replay(next(outcomes))
-                if name in small_names
-                else _read_one(storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows)
-            )
-            pending: list[pd.DataFrame | _RawRows] = []
-            typed: list[pd.DataFrame] = []
-            cell_errors: list[pd.DataFrame] = []
-            notes: list[dict] = []
-            status, rows_read = "read", 0
-            try:
-                for block, block_notes in source:
-                    notes.extend(block_notes)
-                    if not len(block):
-                        continue
-                    if isinstance(block, _RawRows):
-                        block.source_file, block.file_sha256 = name, probe.sha256
-                        block.file_order = entry.first_seen_order
-                    else:
-                        block["source_file"] = name
-                        block["file_sha256"] = probe.sha256
-                        block["file_order"] = np.int64(entry.first_seen_order)
-                    rows_read += len(block)
-                    pending.append(block)
-                    # A big file is typed as it streams; its raw text is never held whole.
-                    if sum(len(b) for b in pending) >= chunk_rows:
-                        t, e = typer.type_now(pending)
-                        typed.extend(t)
-                        cell_errors.extend(e)
-                        pending = []
-            except FileRejected as rej:
-                status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-                notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
-            except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
-                status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
-                detail = exc.detail if isinstance(exc, _ReadFailed) else type(exc).__name__
-                rej = _rejected("read_failed", name, detail=detail)
-                notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
-            typer.add_typed(typed, cell_errors)
-            typer.add(pending)
-            if status == "read" and rows_read == 0:
-                notes.append(
-                    _file_error(
-                        name,
-                        "header_only",
-                        f"Berkas '{name}' hanya berisi judul kolom tanpa baris data. Isi data perusahaan di "
-                        "bawah judul kolom lalu kirim ulang.",
-                        f"File '{name}' has a header but no data rows. Fill in the rows and send it again.",
-                        "warning",
-                    )
-                )
-            file_errors.extend(notes)
-            files.append(
-                FileRecord(
-                    file=name,
-                    sha256=probe.sha256,
-                    size_bytes=probe.size,
-                    first_seen_order=entry.first_seen_order,
-                    first_seen_at=entry.first_seen_at,
-                    format=_format_of(name, probe.head),
-                    status=status,
-                    rows_read=rows_read,
-                )
-            )
+        for f, outcome in outcomes:
+            order_of = manifest[(f.name, f.probe.sha256)].first_seen_order
+            small_read[f.name] = _absorb(f, outcome, order_of, typer)
     finally:
         outcomes.close()
+
+    file_errors: list[dict] = []
+    files: list[FileRecord] = []
+    for name in order:
+        probe = probes[name]
+        entry = manifest[(name, probe.sha256)]
+        done = small_read.get(name)
+        source = (
+            _replay(_Outcome([], done.rejected, done.failed))
+            if done is not None
+            else _read_one(storage, f"{folder}/{name}", name, probe, max_uncompressed_bytes, chunk_rows)
+        )
+        pending: list[pd.DataFrame | _RawRows] = []
+        typed: list[pd.DataFrame] = []
+        cell_errors: list[pd.DataFrame] = []
+        notes: list[dict] = list(done.notes) if done is not None else []
+        status, rows_read = "read", done.rows_read if done is not None else 0
+        try:
+            for block, block_notes in source:
+                notes.extend(block_notes)
+                if not len(block):
+                    continue
+                _set_provenance(block, name, probe.sha256, entry.first_seen_order)
+                rows_read += len(block)
+                pending.append(block)
+                # A big file is typed as it streams; its raw text is never held whole.
+                if sum(len(b) for b in pending) >= chunk_rows:
+                    t, e = typer.type_now(pending)
+                    typed.extend(t)
+                    cell_errors.extend(e)
+                    pending = []
+        except FileRejected as rej:
+            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en), *rej.notes]
+        except Exception as exc:  # an odd file (or a reader bug) must not stop the other companies
+            status, rows_read, pending, typed, cell_errors = "unreadable", 0, [], [], []
+            detail = exc.detail if isinstance(exc, _ReadFailed) else type(exc).__name__
+            rej = _rejected("read_failed", name, detail=detail)
+            notes = [_file_error(name, rej.code, rej.reason_id, rej.reason_en)]
+        typer.add_typed(typed, cell_errors)
+        typer.add(pending)
+        if status == "read" and rows_read == 0:
+            notes.append(
+                _file_error(
+                    name,
+                    "header_only",
+                    f"Berkas '{name}' hanya berisi judul kolom tanpa baris data. Isi data perusahaan di "
+                    "bawah judul kolom lalu kirim ulang.",
+                    f"File '{name}' has a header but no data rows. Fill in the rows and send it again.",
+                    "warning",
+                )
+            )
+        file_errors.extend(notes)
+        files.append(
+            FileRecord(
+                file=name,
+                sha256=probe.sha256,
+                size_bytes=probe.size,
+                first_seen_order=entry.first_seen_order,
+                first_seen_at=entry.first_seen_at,
+                format=_format_of(name, probe.head),
+                status=status,
+                rows_read=rows_read,
+            )
+        )
     typer.flush()
     rows = _concat_rows(typer.typed)
     # Reading order: manifest order, then sheets and rows as they appear in each file.
@@ -1724,6 +1798,11 @@ def read_period(
         if cells
         else pd.DataFrame({c: pd.Series([], dtype="str") for c in CELL_ERROR_COLUMNS})
     )
+    if len(cell_errors_df):
+        # By file in manifest order (within a file, as typed): the same whichever process typed what.
+        first_seen = {f.file: f.first_seen_order for f in files}
+        rank = cell_errors_df["source_file"].astype("str").map(first_seen).to_numpy(dtype="int64")
+        cell_errors_df = cell_errors_df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
     cell_errors_df["source_row"] = cell_errors_df["source_row"].astype("int64")
     for c in CELL_ERROR_COLUMNS:
         if c != "source_row":

@@ -548,9 +548,11 @@ def test_small_csv_split_in_python_matches_pandas(storage, monkeypatch):
     assert _file_error(res, "lebih.csv")["reason_code"] == "bad_structure"
 
 
-def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
+@pytest.mark.parametrize("worker_types", [False, True], ids=["workers-parse", "workers-parse-and-type"])
+def test_worker_processes_give_the_in_process_result(storage, monkeypatch, worker_types):
     """Many small files are parsed by worker processes; the result must be the serial one, in the
-    same order, including formula cells, rejected files and quoted CSVs."""
+    same order, including formula cells, rejected files, quoted CSVs and bad cells in several files.
+    A worker may also type its batch (bulk exports) while this process types the rest as it comes."""
     import tasks.process_pool as pp
     import tasks.submission_readers as sr
 
@@ -566,6 +568,11 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     put(storage, "kutip.csv", csv_bytes([dict(good_row(50), company_name='PT "Kutip"; Jaya')]))
     put(storage, "kosong.csv", b"")
     put(storage, "ekspor.csv", csv_bytes([good_row(100 + i) for i in range(400)]))  # > the probe's head
+    put(storage, "angka_salah.csv", csv_bytes([dict(good_row(70), net_sales="banyak"), good_row(71)]))
+    put(storage, "angka_salah_2.csv", csv_bytes([dict(good_row(72), workers_avg_total="x", net_sales="?")]))
+    if worker_types:
+        monkeypatch.setattr(sr, "WORKER_TYPE_MIN_ROWS", 50)  # the export's batch
+        monkeypatch.setattr(sr, "OVERLAP_TYPE_ROWS", 2)  # the rest, typed here a few rows at a time
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 10**9)
     serial = read_period(storage, PERIOD)
     started: list[int] = []
@@ -574,14 +581,25 @@ def test_worker_processes_give_the_in_process_result(storage, monkeypatch):
     monkeypatch.setattr(sr, "POOL_MIN_FILES", 1)
     monkeypatch.setattr(sr, "POOL_BATCH_FILES", 3)
     monkeypatch.setattr(sr, "_workers", lambda: 2)
+    typed_here: list[int] = []
+    real_type_rows = sr._type_rows
+    monkeypatch.setattr(sr, "_type_rows", lambda raw: typed_here.append(len(raw)) or real_type_rows(raw))
     pooled = read_period(storage, PERIOD)
     assert len(started) == 2  # the pool really ran
+    if worker_types:  # the export's batch (400 rows and more) was typed in a worker, the others here
+        assert 0 < sum(typed_here) <= len(pooled.rows) - 400
+    else:
+        assert sum(typed_here) == len(pooled.rows)
     pd.testing.assert_frame_equal(serial.rows, pooled.rows)
     pd.testing.assert_frame_equal(serial.cell_errors, pooled.cell_errors)
     pd.testing.assert_frame_equal(serial.file_errors, pooled.file_errors)
     assert serial.files == pooled.files
     assert (pooled.cell_errors["reason_code"] == "formula_without_value").sum() == 1
-    assert _status(pooled, "terpotong.xlsx") == "unreadable" and len(pooled.rows) == 415
+    assert _status(pooled, "terpotong.xlsx") == "unreadable" and len(pooled.rows) == 418
+    # cell errors come file by file, in the order the files were first seen
+    ranks = {f.file: f.first_seen_order for f in pooled.files}
+    assert pooled.cell_errors["source_file"].map(ranks).is_monotonic_increasing
+    assert set(pooled.cell_errors["source_file"]) >= {"angka_salah.csv", "angka_salah_2.csv", "rumus.xlsx"}
 
 
 def test_a_worker_that_cannot_start_falls_back_to_in_process(storage, monkeypatch):

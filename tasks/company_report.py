@@ -33,7 +33,7 @@ from tasks.bulletin import (
     template_env,
     year_statuses,
 )
-from tasks.process_pool import LazyBatches
+from tasks.process_pool import LazyBatches, kept_workers
 from tasks.receipts import read_texts
 from tasks.storage import Storage
 
@@ -246,6 +246,27 @@ def _row_synthetic(row: Row) -> bool:
     return name is not None and not pd.isna(name) and SYNTHETIC_MARK.search(str(name)) is not None
 
 
+def _lang_pieces(idx: ReportIndex, inp: BulletinInputs, lang: str, release_date: str) -> dict[str, Any]:
+    """What every report of the period shares in one language, computed once per index."""
+    key = ("pieces", lang, release_date)
+    pieces = idx.memo.get(key)
+    if pieces is None:
+        receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
+        pieces = idx.memo[key] = {
+            "period_label": F.period_label(inp.period, lang),
+            "trend_head": [
+                F.t("period", lang),
+                *(lid if lang == "id" else len_ for c, lid, len_, _ in INDICATORS if c in TREND_COLS),
+            ],
+            "run_date_line": F.t("run_date", lang, date=release_date),
+            "receipt_dir": receipt_dir,
+            # the receipts folder as seen from the reports folder (NIBs are digits: no path to normalise)
+            "receipt_up": posixpath.relpath(receipt_dir, company_reports_dir(inp.period)),
+            "labels": {col: (lid if lang == "id" else len_) for col, lid, len_, _ in INDICATORS},
+        }
+    return pieces
+
+
 def build_company_context(
     storage: Storage,
     inp: BulletinInputs,
@@ -254,53 +275,60 @@ def build_company_context(
     release_date: str,
     index: ReportIndex | None = None,
 ) -> dict[str, Any]:
-    """The template context of one company's report; pass ``index`` (``report_index``) for many companies."""
+    """The template context of one company's report; pass ``index`` (``report_index``) for many companies.
+
+    Called once per company of a national month (10^5 times): each value is formatted once and the
+    pieces every report shares are computed once per index.
+    """
     lang = F.check_lang(lang)
     idx = index if index is not None else report_index(storage, inp)
-    period_label = F.period_label(inp.period, lang)
+    shared = _lang_pieces(idx, inp, lang, release_date)
+    period_label = shared["period_label"]
+    labels = shared["labels"]
+    get = row.get
     nib = str(row["nib"])
-    first_period = str(row.get("base_period") or inp.period) == inp.period
+    first_period = str(get("base_period") or inp.period) == inp.period
+    shown: dict[str, str] = {}  # column -> its printed value (missing values are not shown)
     own = []
-    for col, lid, len_, kind in INDICATORS:
-        if col not in row or F.is_missing(row.get(col)):
+    for col, _, _, kind in INDICATORS:
+        v = get(col)
+        if F.is_missing(v):
             continue  # only what the data support: no row of dashes
         if first_period and col in ("productivity_index_base", "productivity_index_chain"):
             continue  # 100 by definition in the company's first period
-        own.append(
-            {"label": lid if lang == "id" else len_, "value": _fmt(kind, row.get(col), lang), "col": col}
-        )
+        text = shown[col] = F.rupiah(v, 2, lang) if kind == "rupiah" else F.number(v, 2, lang)
+        own.append({"label": labels[col], "value": text, "col": col})
     trend_rows = [
         [F.period_label(p, lang), *(_fmt("rupiah", v, lang) for v in vals)]
         for p, *vals in idx.history.get(nib, [])
     ]
-    trend_rows.append([period_label, *(_fmt("rupiah", row.get(c), lang) for c in TREND_COLS)])
-    trend_head = [
-        F.t("period", lang),
-        *(lid if lang == "id" else len_ for c, lid, len_, _ in INDICATORS if c in TREND_COLS),
-    ]
+    trend_rows.append(
+        [period_label, *(shown[c] if c in shown else _fmt("rupiah", get(c), lang) for c in TREND_COLS)]
+    )
 
-    basis = str(row.get("price_basis") or "nominal")
+    basis = str(get("price_basis") or "nominal")
     basis_label = _pick(PRICE_BASIS_LABEL.get(basis, (basis, basis)), lang)
     bench = _programme_benchmarks(idx, row, lang)
-    bps = _bps_benchmarks(inp, row, lang, basis_label, idx)
+    bps = _bps_benchmarks(inp, row, lang, basis_label, idx, shown)
 
-    company_name = str(row.get("company_name", nib))
-    receipt_dir = posixpath.join(RECEIPTS_DIR, f"period={inp.period}")
+    company_name = str(get("company_name", nib))
     receipt_text = idx.receipt_texts.get(nib, "")
     if not receipt_text and f"{nib}.txt" in idx.receipts:
         # a period whose receipts were written before receipts.parquet existed
-        receipt_text = storage.read_text(f"{receipt_dir}/{nib}.txt")
-    receipt_link = (
-        posixpath.relpath(f"{receipt_dir}/{nib}.html", posixpath.join(BULLETINS_DIR, inp.period, "companies"))
-        if f"{nib}.html" in idx.receipts
-        else ""
-    )
+        receipt_text = storage.read_text(f"{shared['receipt_dir']}/{nib}.txt")
+    receipt_link = ""
+    if f"{nib}.html" in idx.receipts:
+        receipt_link = (
+            f"{shared['receipt_up']}/{nib}.html"
+            if nib.isdigit()
+            else posixpath.relpath(f"{shared['receipt_dir']}/{nib}.html", company_reports_dir(inp.period))
+        )
     return {
         "lang": lang,
         "L": F.MESSAGES[lang],  # labels without placeholders: a lookup, not a call, in 10^5 reports
         # the two labels with placeholders, filled once here rather than called from the template
         "title": F.t("company_report_title", lang, name=company_name),
-        "run_date_line": F.t("run_date", lang, date=release_date),
+        "run_date_line": shared["run_date_line"],
         "period": inp.period,
         "period_label": period_label,
         "release_date": release_date,
@@ -308,7 +336,7 @@ def build_company_context(
         "nib": nib,
         "synthetic": _row_synthetic(row),
         "own": own,
-        "trend_head": trend_head,
+        "trend_head": list(shared["trend_head"]),
         "trend_rows": trend_rows,
         "first_period": len(trend_rows) == 1,
         "benchmarks": bench,
@@ -348,7 +376,12 @@ def _programme_benchmarks(idx: ReportIndex, row: Row, lang: str) -> list[dict[st
 
 
 def _bps_benchmarks(
-    inp: BulletinInputs, row: Row, lang: str, basis_label: str, idx: ReportIndex | None = None
+    inp: BulletinInputs,
+    row: Row,
+    lang: str,
+    basis_label: str,
+    idx: ReportIndex | None = None,
+    shown: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The company's annualised figure beside the BPS/Kemnaker benchmark, each with its price basis.
 
@@ -362,7 +395,7 @@ def _bps_benchmarks(
             {
                 "label": ("Perusahaan Anda, nilai tambah per pekerja per tahun" if lang == "id"
                           else "Your company, value added per worker per year"),
-                "value": F.rupiah(own, 2, lang),
+                "value": (shown or {}).get("va_per_worker_annualised_idr") or F.rupiah(own, 2, lang),
                 "basis": basis_label,
             }
         )  # fmt: skip
@@ -568,6 +601,7 @@ def render_report_batch(job: ReportJob, batch: tuple[pd.DataFrame, ReportIndex])
     return pages_table(pages, company_reports_schema(), "nib")
 
 
+@kept_workers
 def write_company_reports(
     storage: Storage,
     inp: BulletinInputs,
@@ -584,12 +618,14 @@ def write_company_reports(
     folder's URL, the count and the layout.
     """
     from tasks.documents import DocumentWriter, document_layout
-    from tasks.process_pool import map_batches
+    from tasks.process_pool import map_batches, prestart
 
     rel = company_reports_dir(inp.period)
     companies = inp.companies
     if companies is None or companies.empty:
         return {"folder": None, "reports": 0, "layout": None}
+    if workers > 1 and len(companies) >= POOL_MIN_COMPANIES:
+        prestart(workers)  # while this process indexes the period
     full = report_index(storage, inp)
     warm_memo(inp, lang, full)
     chosen = document_layout(layout, len(companies))

@@ -44,7 +44,8 @@ class DocumentWriter:
 
     def __init__(self, storage: Storage, rel: str, schema: pa.Schema) -> None:
         self._fh = storage.open(rel, "wb")
-        self._writer = pq.ParquetWriter(self._fh, schema, compression="zstd")
+        # Every page and key is distinct: a dictionary would be built for 1 GB of HTML and thrown away.
+        self._writer = pq.ParquetWriter(self._fh, schema, compression="zstd", use_dictionary=False)
         self._metadata = schema.metadata
         self.count = 0
 

@@ -64,7 +64,12 @@ MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 10_000_000
 SNIFF_BYTES = 65_536
 EXTRA_CSV_COLUMNS = 8
-IGNORED_SHEETS = {"petunjuk", "instruksi", "panduan", "instructions", "instruction", "readme", "keterangan"}
+# Sheets never holding submissions: guides, and the template's own code lists (the guide and codes
+# sheets of tasks/template_workbook.py; a test keeps them here). Skipping the codes sheet spares
+# parsing it in each of a national month's ~7,000 workbooks.
+IGNORED_SHEETS = {
+    "petunjuk", "instruksi", "panduan", "instructions", "instruction", "readme", "keterangan", "kode",
+}  # fmt: skip
 _CSV_EXT = {".csv", ".txt"}
 _XLSX_EXT = {".xlsx", ".xlsm"}
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

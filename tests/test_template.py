@@ -114,3 +114,11 @@ def test_filled_cells_take_their_column_style_and_files_do_not_leak_into_each_ot
     assert ws2.cell(2, col["net_sales"]).value is None and ws2.max_row == 2  # nothing left from the first
     empty = load_workbook(io.BytesIO(tw.workbook_bytes()))[tw.DATA_SHEET]
     assert empty.max_row == 1
+
+
+def test_the_readers_skip_the_templates_guide_and_code_lists():
+    """The reader ignores the template's own guide and codes sheets by name (one place: IGNORED_SHEETS)."""
+    from tasks.submission_readers import IGNORED_SHEETS, _normalise
+
+    assert {_normalise(tw.GUIDE_SHEET), _normalise(tw.CODES_SHEET)} <= IGNORED_SHEETS
+    assert _normalise(tw.DATA_SHEET) not in IGNORED_SHEETS

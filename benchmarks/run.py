@@ -299,7 +299,9 @@ def flow_worker(period: str, storage_root: str, out_json: str, mode: str = "auto
     t_flow = time.perf_counter() - t1
     stages = summary.get("stages", {}) if isinstance(summary, dict) else {}
     result = {
-        "runs_on_server": _runs_since(started),
+        # the server's records are read by the parent once this process has ended (``runs_worker``):
+        # the benchmark's own queries are not part of what a scheduled run costs
+        "started_at": started.isoformat(),
         "flow_used": use,
         "stages_present": present,
         "stages_wired_in_monthly": wired,
@@ -312,6 +314,31 @@ def flow_worker(period: str, storage_root: str, out_json: str, mode: str = "auto
         "fatal": {k: v.get("fatal") for k, v in stages.items() if isinstance(v, dict) and v.get("fatal")},
     }
     Path(out_json).write_text(json.dumps(result, indent=2, default=str))
+
+
+def runs_worker(since: str, out_json: str) -> None:
+    """Read what the server recorded since ``since`` (the caller points PREFECT_API_URL at it)."""
+    Path(out_json).write_text(json.dumps(_runs_since(datetime.fromisoformat(since)), indent=2, default=str))
+
+
+def _runs_on_server(env: dict[str, str], since: str | None, out: Path, timeout: float) -> dict[str, Any]:
+    if not since:
+        return {"error": "the flow process did not report its start"}
+    out.unlink(missing_ok=True)
+    cmd = [
+        PYTHON,
+        str(Path(__file__).resolve()),
+        "--worker",
+        "runs",
+        "--since",
+        since,
+        "--worker-out",
+        str(out),
+    ]
+    subprocess.run(cmd, env=env, cwd=str(PROJECT_ROOT), timeout=timeout, check=False, capture_output=True)
+    return (
+        json.loads(out.read_text()) if out.exists() else {"error": "the query of the server's records failed"}
+    )
 
 
 def _worker_cmd(kind: str, period: str, root: Path, out: Path, flow_mode: str = "auto") -> list[str]:
@@ -400,7 +427,11 @@ def scenario_month(args: argparse.Namespace, server: PrefectServer | None) -> di
             shutil.rmtree(root / "processed", ignore_errors=True)
             (root / "processed").mkdir(parents=True)
             out_json = Path(args.workdir) / f"flow{i}.json"
-            runs.append(_run_worker("flow", period, root, out_json, env_srv, args.timeout, args.flow_mode))
+            run = _run_worker("flow", period, root, out_json, env_srv, args.timeout, args.flow_mode)
+            run["runs_on_server"] = _runs_on_server(
+                env_srv, run.get("started_at"), Path(args.workdir) / f"runs{i}.json", args.timeout
+            )
+            runs.append(run)
         out["flow_warmup"], out["flow"] = runs
         stage_sum = sum(
             m["seconds"]
@@ -737,7 +768,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--no-ephemeral", action="store_true", help="kaltim: skip the ephemeral-mode runs")
     p.add_argument("--timeout", type=float, default=1800.0, help="per subprocess, seconds")
-    p.add_argument("--worker", choices=("stages", "flow"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=("stages", "flow", "runs"), help=argparse.SUPPRESS)
+    p.add_argument("--since", help=argparse.SUPPRESS)
     p.add_argument("--storage-root", help=argparse.SUPPRESS)
     p.add_argument("--worker-out", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -750,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.worker == "flow":
         flow_worker(args.period, args.storage_root, args.worker_out, args.flow_mode)
+        return 0
+    if args.worker == "runs":
+        runs_worker(args.since, args.worker_out)
         return 0
 
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]

@@ -782,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.worker == "flow":
         flow_worker(args.period, args.storage_root, args.worker_out, args.flow_mode)
+        import gc
+
+        gc.freeze()  # the process ends as `produktivitas run` ends (flows/cli.py main)
         return 0
     if args.worker == "runs":
         runs_worker(args.since, args.worker_out)

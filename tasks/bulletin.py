@@ -29,6 +29,7 @@ from schemas.codes import (
 from tasks import formatting as F
 from tasks.charts import BarChart, LineChart, table_rows
 from tasks.parquet_io import file_metadata, read_frame
+from tasks.process_pool import kept_workers, prestart
 from tasks.storage import Storage
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "reports" / "templates"
@@ -1018,6 +1019,7 @@ def write_archive(storage: Storage, lang: str = "id") -> str:
     return storage.url(rel)
 
 
+@kept_workers
 def produce_period(
     storage: Storage,
     period: str,
@@ -1036,13 +1038,15 @@ def produce_period(
     the archive ``index.html``. Company reports' messages are not built here:
     ``period_messages`` builds them one at a time for the delivery.
     """
-    from tasks.company_report import report_addresses, write_company_reports
+    from tasks.company_report import POOL_MIN_COMPANIES, report_addresses, write_company_reports
     from tasks.mailer import Outgoing, inline_css
 
     lang = F.check_lang(lang)
     recipients = recipients or []
     env = template_env()
     inp = load_inputs(storage, period)
+    if workers > 1 and inp.companies is not None and len(inp.companies) >= POOL_MIN_COMPANIES:
+        prestart(workers)  # the report workers' start overlaps the bulletin's own rendering below
     seq = sequence_number(storage, period)
     base = posixpath.join(BULLETINS_DIR, period)
     outputs: list[str] = []

@@ -21,6 +21,7 @@ The last line printed is always
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shlex
@@ -782,8 +783,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.worker == "flow":
         flow_worker(args.period, args.storage_root, args.worker_out, args.flow_mode)
-        import gc
-
         gc.freeze()  # the process ends as `produktivitas run` ends (flows/cli.py main)
         return 0
     if args.worker == "runs":

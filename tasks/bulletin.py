@@ -29,7 +29,7 @@ from schemas.codes import (
 from tasks import formatting as F
 from tasks.charts import BarChart, LineChart, table_rows
 from tasks.parquet_io import file_metadata, read_frame
-from tasks.process_pool import kept_workers, prestart
+from tasks.process_pool import keep_workers, prestart
 from tasks.storage import Storage
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "reports" / "templates"
@@ -1019,7 +1019,7 @@ def write_archive(storage: Storage, lang: str = "id") -> str:
     return storage.url(rel)
 
 
-@kept_workers
+@keep_workers()
 def produce_period(
     storage: Storage,
     period: str,

@@ -33,7 +33,7 @@ from tasks.bulletin import (
     template_env,
     year_statuses,
 )
-from tasks.process_pool import LazyBatches, kept_workers
+from tasks.process_pool import LazyBatches, keep_workers
 from tasks.receipts import read_texts
 from tasks.storage import Storage
 
@@ -601,7 +601,7 @@ def render_report_batch(job: ReportJob, batch: tuple[pd.DataFrame, ReportIndex])
     return pages_table(pages, company_reports_schema(), "nib")
 
 
-@kept_workers
+@keep_workers()
 def write_company_reports(
     storage: Storage,
     inp: BulletinInputs,

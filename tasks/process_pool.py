@@ -16,7 +16,6 @@ while it runs: a worker that read a national month holds ~200 MB that rendering 
 from __future__ import annotations
 
 import atexit
-import functools
 import importlib
 import os
 import pickle
@@ -71,7 +70,8 @@ def resolve(target: str) -> Callable[[Any, Any], Any]:
 
 
 def worker_main() -> None:
-    """A worker: ``(target, shared)`` first, then batches until stdin closes; one result per batch."""
+    """A worker: until stdin closes, a job ``(_JOB, target, shared)`` sets the function, and each
+    ``(_BATCH, batch)`` that follows gets one result."""
     inp = sys.stdin.buffer
     # Nothing else may write into the result stream, not even C code or a child writing to fd 1:
     # results go to a private copy of the pipe and fd 1 becomes stderr.
@@ -253,10 +253,10 @@ def map_batches(
         finished = True
     finally:
         stop.set()
-        for t in feeders:
-            t.join(timeout=None if finished else 0)
         if finished and keep:
-            # every result was read, so each live worker waits for its next job
+            for t in feeders:
+                t.join()  # every result was read, so every batch was sent
+            # each live worker now waits for its next job
             _release([p for w, p in enumerate(procs) if w not in dead and p.poll() is None])
             _stop([p for w, p in enumerate(procs) if w in dead or p.poll() is not None])
         else:
@@ -312,7 +312,11 @@ def prestart(n: int) -> None:
 
 @contextmanager
 def keep_workers() -> Iterator[None]:
-    """Keep worker processes between ``map_batches`` calls until the block ends (then they exit)."""
+    """Keep worker processes between ``map_batches`` calls until the block ends (then they exit).
+
+    Also a decorator (``@keep_workers()``): a step's ``prestart`` and ``map_batches`` then share its
+    workers, which end when it returns.
+    """
     with _SESSION.lock:
         _SESSION.depth += 1
     try:
@@ -339,15 +343,3 @@ class LazyBatches(Sequence[Any]):
         if not 0 <= i < self.n:
             raise IndexError(i)
         return self.make(i)
-
-
-def kept_workers(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``fn`` inside ``keep_workers()``: its ``prestart`` and ``map_batches`` share the workers,
-    which end when it returns."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with keep_workers():
-            return fn(*args, **kwargs)
-
-    return wrapper

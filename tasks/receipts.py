@@ -24,7 +24,7 @@ from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
 from schemas.submission_outputs import receipt_texts_schema
 from tasks.file_batch import write_files
-from tasks.process_pool import kept_workers
+from tasks.process_pool import keep_workers
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -263,7 +263,7 @@ def read_receipt(storage: Storage, period: str, key: str) -> str | None:
     )
 
 
-@kept_workers
+@keep_workers()
 def write_receipts(
     storage: Storage, outcome: Outcome, file_sha: dict[str, str], workers: int = 1, layout: str = "auto"
 ) -> dict[str, Any]:

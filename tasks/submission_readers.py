@@ -52,7 +52,7 @@ from schemas.submission import (
     pandas_dtype,
 )
 from tasks.numbers import Parsed, parse_dates, parse_numbers, parse_periods
-from tasks.process_pool import kept_workers, map_batches, prestart, usable_cores
+from tasks.process_pool import keep_workers, map_batches, prestart, usable_cores
 from tasks.storage import Storage
 from tasks.submission_manifest import register_files
 
@@ -1586,7 +1586,7 @@ def _read_batch(settings: tuple, batch: list[_SmallFile]) -> list[_Outcome]:
     typer = _Typer(chunk_rows)
     for f, o, good in zip(batch, outcomes, ok, strict=True):
         if good:
-            read = _absorb(f, o, f.order, typer)
+            read = _absorb(f, o, typer)
             o.rows_read, o.notes = read.rows_read, read.notes
         o.blocks = []
     typer.flush()
@@ -1616,9 +1616,10 @@ def _read_small_files(
 ) -> Iterator[tuple[_SmallFile, _Outcome]]:
     """Each file with its outcome, biggest batches first: from ``workers`` processes, or in-process.
 
-    Bulk exports come back first, so this process types their rows while the workers parse the many
-    one-company files. Batches go to the generic worker pool, which reads a dead worker's batches
-    in-process. ``close()`` on the returned generator stops the workers even if nothing was taken.
+    The bulk exports go first (parsed and typed in the workers, ``_read_batch``), then the many
+    one-company files, whose rows this process types as they come back. Batches go to the generic
+    worker pool, which reads a dead worker's batches in-process. ``close()`` on the returned generator
+    stops the workers even if nothing was taken.
     """
     settings = (storage, USE_CALAMINE, USE_FAST_CSV, max_uncompressed_bytes, chunk_rows, WORKER_TYPE_MIN_ROWS)
     batches = _batches(files)
@@ -1639,7 +1640,7 @@ class _SmallRead:
     failed: str | None = None
 
 
-def _absorb(f: _SmallFile, outcome: _Outcome, order: int, typer: _Typer) -> _SmallRead:
+def _absorb(f: _SmallFile, outcome: _Outcome, typer: _Typer) -> _SmallRead:
     """Give a read file's rows (with their provenance) to the typer; a rejected file gives none."""
     if outcome.typed is not None:
         typer.add_typed(*outcome.typed)
@@ -1654,7 +1655,7 @@ def _absorb(f: _SmallFile, outcome: _Outcome, order: int, typer: _Typer) -> _Sma
         notes.extend(block_notes)
         if not len(block):
             continue
-        _set_provenance(block, f.name, f.probe.sha256, order)
+        _set_provenance(block, f.name, f.probe.sha256, f.order)
         rows_read += len(block)
         blocks.append(block)
     typer.add(blocks)
@@ -1677,7 +1678,7 @@ OVERLAP_TYPE_ROWS = 5_000
 WORKER_TYPE_MIN_ROWS = 5_000
 
 
-@kept_workers
+@keep_workers()
 def read_period(
     storage: Storage,
     period: str,
@@ -1723,8 +1724,7 @@ def read_period(
     outcomes = _read_small_files(storage, small, max_uncompressed_bytes, chunk_rows, workers)
     try:
         for f, outcome in outcomes:
-            order_of = manifest[(f.name, f.probe.sha256)].first_seen_order
-            small_read[f.name] = _absorb(f, outcome, order_of, typer)
+            small_read[f.name] = _absorb(f, outcome, typer)
     finally:
         outcomes.close()
 

@@ -93,3 +93,16 @@ def test_results_may_wait_while_the_caller_is_busy():
         time.sleep(0.01)
         out.append(r)
     assert out == [[i] for i in range(12)]
+
+
+def test_keep_workers_as_a_decorator_keeps_them_for_each_call_only(monkeypatch):
+    procs = _counting_start(monkeypatch)
+
+    @pp.keep_workers()
+    def step() -> list:
+        pp.prestart(2)
+        return list(pp.map_batches("builtins:max", [0], [[1], [2], [3]], 2))
+
+    assert step() == step() == [[1], [2], [3]]
+    assert len(procs) == 4  # two per call, prestarted and then used
+    assert all(p.wait(timeout=10) == 0 for p in procs)  # each call's workers ended with it

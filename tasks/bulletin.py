@@ -1038,7 +1038,12 @@ def produce_period(
     the archive ``index.html``. Company reports' messages are not built here:
     ``period_messages`` builds them one at a time for the delivery.
     """
-    from tasks.company_report import POOL_MIN_COMPANIES, report_addresses, write_company_reports
+    from tasks.company_report import (
+        POOL_MIN_COMPANIES,
+        REPORT_TARGET,
+        report_addresses,
+        write_company_reports,
+    )
     from tasks.mailer import Outgoing, inline_css
 
     lang = F.check_lang(lang)
@@ -1046,7 +1051,7 @@ def produce_period(
     env = template_env()
     inp = load_inputs(storage, period)
     if workers > 1 and inp.companies is not None and len(inp.companies) >= POOL_MIN_COMPANIES:
-        prestart(workers)  # the report workers' start overlaps the bulletin's own rendering below
+        prestart(workers, REPORT_TARGET)  # the report workers start and import while the bulletin renders
     seq = sequence_number(storage, period)
     base = posixpath.join(BULLETINS_DIR, period)
     outputs: list[str] = []

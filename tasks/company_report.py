@@ -576,6 +576,9 @@ def warm_memo(inp: BulletinInputs, lang: str, idx: ReportIndex) -> None:
     idx.memo.setdefault(("provincial", lang), _provincial_item(inp, lang, constant))
 
 
+REPORT_TARGET = "tasks.company_report:render_report_batch"
+
+
 @lru_cache(maxsize=1)
 def _report_template() -> Any:
     """Compiled once per process, not once per batch."""
@@ -625,7 +628,7 @@ def write_company_reports(
     if companies is None or companies.empty:
         return {"folder": None, "reports": 0, "layout": None}
     if workers > 1 and len(companies) >= POOL_MIN_COMPANIES:
-        prestart(workers)  # while this process indexes the period
+        prestart(workers, REPORT_TARGET)  # while this process indexes the period
     full = report_index(storage, inp)
     warm_memo(inp, lang, full)
     chosen = document_layout(layout, len(companies))
@@ -643,7 +646,7 @@ def write_company_reports(
         use = workers if len(companies) >= POOL_MIN_COMPANIES else 1
         batches = company_batches(companies, full)
         with DocumentWriter(storage, posixpath.join(tmp, REPORTS_FILE), schema) as out:
-            for table in map_batches("tasks.company_report:render_report_batch", job, batches, use):
+            for table in map_batches(REPORT_TARGET, job, batches, use):
                 out.write(table)
         n = out.count
 

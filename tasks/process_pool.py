@@ -7,9 +7,9 @@ one Python process renders ~1,500 a second, so a national month needs both cores
 deadlocks. Workers import the target function by name; every result comes back in batch order, so the
 output equals the serial output. If a worker cannot start or dies, its batches run in-process.
 
-Inside ``keep_workers()`` the workers outlive one ``map_batches``, and ``prestart`` starts them early:
-a stage that prepares its batches first (probing files, building contexts) lets the workers' ~1 s
-of Python start and imports run meanwhile on the other core. Each stage keeps its own workers only
+Inside ``keep_workers()`` the workers outlive one ``map_batches``, and ``prestart`` starts them early
+and has them import the function's module: a stage that prepares its batches first (probing files,
+building contexts) lets the workers' ~1 s of Python start and imports run meanwhile on the other core. Each stage keeps its own workers only
 while it runs: a worker that read a national month holds ~200 MB that rendering does not need.
 """
 
@@ -71,7 +71,8 @@ def resolve(target: str) -> Callable[[Any, Any], Any]:
 
 def worker_main() -> None:
     """A worker: until stdin closes, a job ``(_JOB, target, shared)`` sets the function, and each
-    ``(_BATCH, batch)`` that follows gets one result."""
+    ``(_BATCH, batch)`` that follows gets one result; ``(_LOAD, target)`` only imports the function's
+    module (sent by ``prestart``), so the job that follows finds it loaded."""
     inp = sys.stdin.buffer
     # Nothing else may write into the result stream, not even C code or a child writing to fd 1:
     # results go to a private copy of the pipe and fd 1 becomes stderr.
@@ -84,11 +85,13 @@ def worker_main() -> None:
     while (msg := recv(inp)) is not None:
         if msg[0] == _JOB:  # a new job: every later batch until the next job is for this function
             fn, shared = resolve(msg[1]), msg[2]
+        elif msg[0] == _LOAD:
+            resolve(msg[1])
         else:
             send(out, fn(shared, msg[1]))  # type: ignore[misc]
 
 
-_JOB, _BATCH = 0, 1
+_JOB, _BATCH, _LOAD = 0, 1, 2
 
 
 def _feed(proc: subprocess.Popen, first: object, batches: Sequence[Any], which: range, close: bool) -> None:
@@ -296,11 +299,13 @@ def _release(procs: list[subprocess.Popen]) -> None:
     _stop(procs)
 
 
-def prestart(n: int) -> None:
-    """Start up to ``n`` idle workers now, inside ``keep_workers()`` only (outside it, a no-op).
+def prestart(n: int, target: str | None = None) -> None:
+    """Start up to ``n`` idle workers now, inside ``keep_workers()`` only (outside it, a no-op); with
+    ``target``, each idle worker also imports its module now.
 
-    A caller that will soon need workers calls this first: their start and imports then overlap
-    whatever it does before ``map_batches``.
+    A caller that will soon need workers calls this first: their start and imports (~1 s: pandas,
+    pyarrow, jinja2) then overlap whatever it does before ``map_batches``, instead of delaying its
+    first results.
     """
     with _SESSION.lock:
         if _SESSION.depth == 0:
@@ -308,6 +313,15 @@ def prestart(n: int) -> None:
         missing = n - sum(1 for p in _SESSION.idle if p.poll() is None)
     if missing > 0:
         _release(_start(missing))
+    if target is None:
+        return
+    with _SESSION.lock:
+        idle = list(_SESSION.idle)
+    for p in idle:
+        try:
+            send(p.stdin, (_LOAD, target))  # type: ignore[arg-type]
+        except (OSError, ValueError):  # gone: _acquire replaces it
+            pass
 
 
 @contextmanager

@@ -179,6 +179,7 @@ def _receipt_contexts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, d
 RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a time
 POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
 
+RECEIPT_TARGET = "tasks.receipts:render_batch"
 
 TEXTS_FILE = "receipts.parquet"  # every receipt, text and HTML, one row each (schemas/submission_outputs.py)
 
@@ -279,7 +280,7 @@ def write_receipts(
 
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
     if workers > 1 and len(outcome.accepted) + len(outcome.quarantine_rows) >= POOL_MIN_RECEIPTS:
-        prestart(workers)  # while this process builds the contexts
+        prestart(workers, RECEIPT_TARGET)  # while this process builds the contexts
     items = sorted(receipt_contexts(outcome, file_sha).items())
     common = {"period": outcome.period, "period_label": period_label(outcome.period)}
     batches = [items[i : i + RECEIPT_BATCH] for i in range(0, len(items), RECEIPT_BATCH)]
@@ -295,7 +296,7 @@ def write_receipts(
         # Receipts stream into the Parquet batch by batch (keys arrive sorted): a national month's
         # 10^5 are never all in memory.
         with DocumentWriter(storage, f"{tmp}/{TEXTS_FILE}", schema) as out:
-            for table in map_batches("tasks.receipts:render_batch", job, batches, use):
+            for table in map_batches(RECEIPT_TARGET, job, batches, use):
                 out.write(table)
         count = out.count
 

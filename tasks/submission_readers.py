@@ -1521,6 +1521,7 @@ POOL_MAX_WORKERS = 2
 POOL_BATCH_FILES = 64
 POOL_BATCH_BYTES = 4_000_000
 POOL_MAX_FILE_BYTES = 8_000_000  # parsed whole by a worker (its rows travel back at once)
+READ_TARGET = "tasks.submission_readers:_read_batch"
 
 
 @dataclass
@@ -1625,7 +1626,7 @@ def _read_small_files(
     batches = _batches(files)
     batches.sort(key=lambda b: -sum(f.probe.size for f in b))  # stable: equal sizes keep their order
     # Every outcome may wait here while this process types (they are the input, held once anyway).
-    results = map_batches("tasks.submission_readers:_read_batch", settings, batches, workers, len(batches))
+    results = map_batches(READ_TARGET, settings, batches, workers, len(batches))
     for batch, outcomes in zip(batches, results, strict=True):
         yield from zip(batch, outcomes, strict=True)
 
@@ -1701,7 +1702,7 @@ def read_period(
         n for n in storage.listdir(folder) if not _STORAGE_TMP.match(n) and not storage.isdir(f"{folder}/{n}")
     ]
     if len(names) >= POOL_MIN_FILES:
-        prestart(_workers())  # their start overlaps the probing below
+        prestart(_workers(), READ_TARGET)  # their start and imports overlap the probing below
     probes: dict[str, _Probe] = {}
     for name in names:
         is_csv = posixpath.splitext(name)[1].lower() in _CSV_EXT

@@ -106,3 +106,25 @@ def test_keep_workers_as_a_decorator_keeps_them_for_each_call_only(monkeypatch):
     assert step() == step() == [[1], [2], [3]]
     assert len(procs) == 4  # two per call, prestarted and then used
     assert all(p.wait(timeout=10) == 0 for p in procs)  # each call's workers ended with it
+
+
+def test_prestart_with_a_target_imports_its_module_before_the_first_job(monkeypatch, tmp_path):
+    import time
+
+    mark = tmp_path / "imported-by"
+    monkeypatch.setenv("PRODUKTIVITAS_TEST_PRELOAD_MARK", str(mark))
+    procs = _counting_start(monkeypatch)
+    with pp.keep_workers():
+        pp.prestart(2, "tests.pool_preload:double")
+        # no job was sent yet: only the preload can make the workers import the module
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(_lines(mark)) < 2:
+            time.sleep(0.05)
+        assert sorted(_lines(mark)) == sorted(str(p.pid) for p in procs)
+        assert list(pp.map_batches("tests.pool_preload:double", 2, [[1], [2], [3]], 2)) == [[2], [4], [6]]
+        assert len(procs) == 2
+    assert sorted(_lines(mark)) == sorted(str(p.pid) for p in procs)  # imported once in each worker
+
+
+def _lines(path) -> list[str]:
+    return path.read_text().split() if path.exists() else []

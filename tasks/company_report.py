@@ -204,9 +204,9 @@ def _read_trend_columns(storage: Storage, period: str) -> pd.DataFrame | None:
 def report_index(storage: Storage, inp: BulletinInputs) -> ReportIndex:
     """Read each earlier company partition once, group by NIB, index the published aggregate cells once."""
     idx = ReportIndex(period=inp.period)
-    wanted: set[str] | None = None
+    wanted: list[str] | None = None
     if inp.companies is not None and "nib" in inp.companies.columns:
-        wanted = set(inp.companies["nib"].astype(str))
+        wanted = inp.companies["nib"].astype(str).unique().tolist()
     for p in partition_periods(storage, COMPANY_DIR):
         if p >= inp.period:
             continue
@@ -666,7 +666,9 @@ def report_addresses(inp: BulletinInputs) -> tuple[dict[str, str], list[str]]:
         email = pd.Series(pd.NA, index=companies.index, dtype="string")
     subs = inp.submissions
     if subs is not None and {"nib", "contact_email"} <= set(subs.columns):
-        by_nib = dict(zip(subs["nib"].astype(str), subs["contact_email"].astype("string"), strict=True))
+        # a company's last submitted row gives its address (mapped by index, not a dict of 10^5)
+        last = subs[["nib", "contact_email"]].astype({"nib": str}).drop_duplicates("nib", keep="last")
+        by_nib = pd.Series(last["contact_email"].astype("string").to_numpy(), index=last["nib"].to_numpy())
         email = email.where(email.notna() & (email.str.strip() != ""), nibs.map(by_nib).astype("string"))
     ok = email.notna() & (email.str.strip() != "")
     missing = nibs[~ok].tolist()

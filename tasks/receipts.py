@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas.codes import kaltim_kabkota
@@ -178,6 +179,7 @@ def _receipt_contexts(outcome: Outcome, file_sha: dict[str, str]) -> dict[str, d
 
 RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a time
 POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
+RECEIPT_TARGET = "tasks.receipts:render_batch"
 
 RECEIPT_TARGET = "tasks.receipts:render_batch"
 
@@ -244,11 +246,10 @@ def read_texts(storage: Storage, period: str, receipts: Collection[str] | None =
         return {}
     with storage.open(rel, "rb") as fh:
         table = pq.read_table(fh, columns=["receipt", "text"])
+    if receipts is not None:  # filtered in Arrow before any text becomes a Python string
+        table = table.filter(pc.is_in(table["receipt"], value_set=pa.array(list(receipts), pa.string())))
     keys, values = table.column("receipt").to_pylist(), table.column("text").to_pylist()
-    if receipts is None:
-        return dict(zip(keys, values, strict=True))
-    wanted = set(receipts)
-    return {k: v for k, v in zip(keys, values, strict=True) if k in wanted}
+    return dict(zip(keys, values, strict=True))
 
 
 def receipts_rel(period: str) -> str:

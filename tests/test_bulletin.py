@@ -247,7 +247,7 @@ def test_reports_on_two_worker_processes_equal_the_serial_ones(storage, tmp_path
 
     import tasks.company_report as cr
 
-    produce_period(storage, PERIOD, "id", RUN, [])
+    serial_run = produce_period(storage, PERIOD, "id", RUN, [])
     base = f"processed/bulletins/{PERIOD}/companies"
     serial = {n: storage.read_text(f"{base}/{n}") for n in storage.listdir(base) if n.endswith(".html")}
     serial_store = read_frame(storage, f"{base}/reports.parquet")
@@ -261,10 +261,18 @@ def test_reports_on_two_worker_processes_equal_the_serial_ones(storage, tmp_path
 
     real_start = pp._start
     monkeypatch.setattr(pp, "_start", lambda n: started.append(n) or real_start(n))
-    produce_period(st2, PERIOD, "id", RUN, [], workers=2)
+    # a big period: the reports render on the workers while the bulletin renders in a thread of its own
+    pooled_run = produce_period(st2, PERIOD, "id", RUN, [], workers=2)
     assert started == [2]
     assert {n: st2.read_text(f"{base}/{n}") for n in st2.listdir(base) if n.endswith(".html")} == serial
     pd.testing.assert_frame_equal(read_frame(st2, f"{base}/reports.parquet"), serial_store)
+    bulletin = f"processed/bulletins/{PERIOD}/bulletin.html"
+    assert st2.read_text(bulletin) == storage.read_text(bulletin)
+    assert [u.replace(str(other), "") for u in pooled_run["outputs"]] == [
+        u.replace(storage.root, "") for u in serial_run["outputs"]
+    ]
+    for key in ("counts", "notices", "diagnostics", "release_date"):
+        assert pooled_run[key] == serial_run[key]
 
 
 def test_store_layout_keeps_the_reports_in_the_parquet_and_delivers_the_same(storage):

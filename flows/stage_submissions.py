@@ -218,7 +218,9 @@ def submissions_stage(settings: Settings, storage_root: str, period: str, run_id
                   for f in read.files],
     }  # fmt: skip
     file_sha = {f.file: f.sha256 for f in read.files}
-    outputs = write_task(
+    # The Parquet files are written on a thread of the stage's task runner while the receipts' contexts
+    # are built here: both need only the outcome, and the writing is mostly outside the GIL.
+    written = write_task.submit(
         storage_root, opaque(outcome), opaque(file_sha), opaque(result.docs_files), opaque(meta)
     )
     receipts = receipts_task(
@@ -228,7 +230,7 @@ def submissions_stage(settings: Settings, storage_root: str, period: str, run_id
         settings.workers_effective,
         settings.company_documents,
     )
-    outputs.append(receipts["folder"])
+    outputs = [*written.result(), receipts["folder"]]
     counts = {
         "files": n_files,
         **outcome.counts,

@@ -23,6 +23,7 @@ from flows.stage_bulletin import bulletin_stage
 from flows.stage_company import company_stage
 from flows.stage_submissions import submissions_stage
 from tasks.charts import set_png_cache
+from tasks.memory import return_free_memory
 from tasks.run_summary import publish_run_summary
 from tasks.storage import Storage
 
@@ -66,7 +67,9 @@ def monthly_flow(
     with inline_stage_settings():
         stages["bps"] = stage_done(period, "bps", bps_stage(**common))
         stages["submissions"] = stage_done(period, "submissions", submissions_stage(**common))
+        return_free_memory()  # what the stage freed (a national month: ~250 MB of read rows and outcome)
         stages["company"] = stage_done(period, "company", company_stage(**common))
+        return_free_memory()  # the company frames, before the bulletin stage starts its report workers
         stages["bulletin"] = stage_done(
             period, "bulletin", bulletin_stage(**common, deliver=deliver, lang=lang)
         )

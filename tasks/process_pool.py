@@ -9,8 +9,9 @@ output equals the serial output. If a worker cannot start or dies, its batches r
 
 Inside ``keep_workers()`` the workers outlive one ``map_batches``, and ``prestart`` starts them early
 and has them import the function's module: a stage that prepares its batches first (probing files,
-building contexts) lets the workers' ~1 s of Python start and imports run meanwhile on the other core. Each stage keeps its own workers only
-while it runs: a worker that read a national month holds ~200 MB that rendering does not need.
+building contexts) lets the workers' ~1 s of Python start and imports run meanwhile on the other
+core. Each stage keeps its own workers only while it runs: a worker that read a national month holds
+~200 MB that rendering does not need.
 """
 
 from __future__ import annotations

@@ -181,8 +181,6 @@ RECEIPT_BATCH = 2_000  # receipts per batch: one batch of texts in memory at a t
 POOL_MIN_RECEIPTS = 5_000  # below this, worker processes cost more to start than they save
 RECEIPT_TARGET = "tasks.receipts:render_batch"
 
-RECEIPT_TARGET = "tasks.receipts:render_batch"
-
 TEXTS_FILE = "receipts.parquet"  # every receipt, text and HTML, one row each (schemas/submission_outputs.py)
 
 

@@ -1083,7 +1083,7 @@ def produce_period(
     the archive ``index.html``. Company reports' messages are not built here:
     ``period_messages`` builds them one at a time for the delivery.
     """
-    from tasks.company_report import POOL_MIN_COMPANIES, report_addresses, write_company_reports
+    from tasks.company_report import report_addresses, reports_on_workers, write_company_reports
     from tasks.mailer import Outgoing
 
     lang = F.check_lang(lang)
@@ -1092,7 +1092,7 @@ def produce_period(
     release = F.long_date(run_date, lang)
     outputs: list[str] = []
     notices: list[str] = []
-    if workers > 1 and inp.companies is not None and len(inp.companies) >= POOL_MIN_COMPANIES:
+    if inp.companies is not None and reports_on_workers(workers, len(inp.companies)):
         # A big period's reports render on the worker processes while this thread renders the bulletin
         # (~2 s of one core that the workers would otherwise wait for). They share no file: the reports
         # are built in a folder of their own and swapped in.

@@ -33,7 +33,7 @@ from tasks.bulletin import (
     template_env,
     year_statuses,
 )
-from tasks.process_pool import LazyBatches, keep_workers
+from tasks.process_pool import LazyBatches, keep_workers, map_batches, prestart
 from tasks.receipts import read_texts
 from tasks.storage import Storage
 
@@ -296,7 +296,7 @@ def build_company_context(
             continue  # only what the data support: no row of dashes
         if first_period and col in ("productivity_index_base", "productivity_index_chain"):
             continue  # 100 by definition in the company's first period
-        text = shown[col] = F.rupiah(v, 2, lang) if kind == "rupiah" else F.number(v, 2, lang)
+        text = shown[col] = _fmt(kind, v, lang)
         own.append({"label": labels[col], "value": text, "col": col})
     trend_rows = [
         [F.period_label(p, lang), *(_fmt("rupiah", v, lang) for v in vals)]
@@ -505,6 +505,13 @@ def read_company_report(storage: Storage, period: str, nib: str) -> str | None:
 # --- every company of a period ------------------------------------------------------------------------
 REPORT_BATCH = 2_000  # companies per batch: bounds memory (one batch of pages at a time) and feeds 2 workers
 POOL_MIN_COMPANIES = 5_000  # below this, worker processes cost more to start than they save
+
+
+def reports_on_workers(workers: int, companies: int) -> bool:
+    """Whether a period's reports render on worker processes (else in this process)."""
+    return workers > 1 and companies >= POOL_MIN_COMPANIES
+
+
 MISSING_EMAIL_LISTED = 20  # NIBs named in the missing-address notice; the rest are counted
 
 
@@ -621,13 +628,13 @@ def write_company_reports(
     folder's URL, the count and the layout.
     """
     from tasks.documents import DocumentWriter, document_layout
-    from tasks.process_pool import map_batches, prestart
 
     rel = company_reports_dir(inp.period)
     companies = inp.companies
     if companies is None or companies.empty:
         return {"folder": None, "reports": 0, "layout": None}
-    if workers > 1 and len(companies) >= POOL_MIN_COMPANIES:
+    pooled = reports_on_workers(workers, len(companies))
+    if pooled:
         prestart(workers, REPORT_TARGET)  # while this process indexes the period
     full = report_index(storage, inp)
     warm_memo(inp, lang, full)
@@ -643,7 +650,7 @@ def write_company_reports(
         nonlocal n
         shared = ReportIndex(period=inp.period, cells=full.cells, memo=full.memo)
         job = ReportJob(storage, _light_inputs(inp), lang, release_date, tmp, shared, chosen == "files")
-        use = workers if len(companies) >= POOL_MIN_COMPANIES else 1
+        use = workers if pooled else 1
         batches = company_batches(companies, full)
         with DocumentWriter(storage, posixpath.join(tmp, REPORTS_FILE), schema) as out:
             for table in map_batches(REPORT_TARGET, job, batches, use):

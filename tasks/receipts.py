@@ -25,7 +25,7 @@ from schemas.codes import kaltim_kabkota
 from schemas.submission import field as spec
 from schemas.submission_outputs import receipt_texts_schema
 from tasks.file_batch import write_files
-from tasks.process_pool import keep_workers
+from tasks.process_pool import keep_workers, map_batches, prestart
 from tasks.quarantine import Outcome
 from tasks.storage import Storage
 
@@ -275,7 +275,6 @@ def write_receipts(
     is swapped in once and the files inside need no fsync of their own.
     """
     from tasks.documents import DocumentWriter, document_layout
-    from tasks.process_pool import map_batches, prestart
 
     rel = f"{RECEIPTS_DATASET}/period={outcome.period}"
     if workers > 1 and len(outcome.accepted) + len(outcome.quarantine_rows) >= POOL_MIN_RECEIPTS:
